@@ -1,0 +1,50 @@
+"""Registry tables. The carer record is a JSON document beside the columns matching needs.
+
+The unique ``nhs_number`` column is the last line of defence for "one record per NHS
+number"; ``match_locks`` rows serialise concurrent identifications of one person (see
+``repository.CarerRepository.lock``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from shared.messaging.tables import utcnow
+
+
+class CarerRow(SQLModel, table=True):
+    __tablename__ = "carers"
+
+    carer_id: str = Field(primary_key=True, max_length=36)
+    nhs_number: str | None = Field(default=None, unique=True, max_length=10)
+    match_key: str | None = Field(default=None, index=True, max_length=600)
+    version: int = 0
+    document: str = Field(sa_type=sa.Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+
+
+class MatchLock(SQLModel, table=True):
+    """One row per identity key ("nhs:...", "demo:..."); locked while matching on it."""
+
+    __tablename__ = "match_locks"
+
+    key: str = Field(primary_key=True, max_length=620)
+
+
+class MatchReview(SQLModel, table=True):
+    """An identification held for a person to review: it matched more than one record."""
+
+    __tablename__ = "match_reviews"
+
+    review_id: str = Field(primary_key=True, max_length=36)
+    event_id: str = Field(max_length=200)
+    source: str = Field(max_length=200)
+    reason: str = Field(max_length=500)
+    candidate_ids: str = Field(sa_type=sa.Text, description="JSON list of carer ids")
+    envelope: str = Field(sa_type=sa.Text, description="the identification, to apply later")
+    status: str = Field(default="open", max_length=20, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))

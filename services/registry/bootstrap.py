@@ -1,0 +1,50 @@
+"""The registry's composition root: the one place its parts are chosen and wired."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+
+from services.registry.entrypoints import http, kafka
+from services.registry.service_layer.handlers import HANDLERS
+from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
+from services.registry.settings import RegistrySettings
+from shared.events import parse_inbound
+from shared.messaging.outbox import AfterPublishHook
+from shared.messaging.processor import EventProcessor
+from shared.runtime import ServiceRuntime, http_app
+
+
+@dataclass
+class Registry:
+    settings: RegistrySettings
+    runtime: ServiceRuntime
+    processor: EventProcessor[RegistryUnitOfWork]
+    app: FastAPI
+
+    def unit_of_work(self) -> RegistryUnitOfWork:
+        return RegistryUnitOfWork(self.runtime.sessions, self.runtime.relay.wake)
+
+
+def bootstrap(
+    settings: RegistrySettings | None = None,
+    *,
+    consume: bool = True,
+    after_publish: AfterPublishHook | None = None,
+) -> Registry:
+    settings = settings or RegistrySettings()
+    runtime = ServiceRuntime.create(settings, consume=consume, after_publish=after_publish)
+
+    def unit_of_work() -> RegistryUnitOfWork:
+        return RegistryUnitOfWork(runtime.sessions, runtime.relay.wake)
+
+    processor = EventProcessor("registry", unit_of_work, HANDLERS, parse_inbound)
+    kafka.register_subscribers(runtime.broker, processor, settings)
+    app = http_app(
+        runtime,
+        title="Carers Connect registry",
+        description="One carer record shared by every partner: tell us once.",
+    )
+    app.include_router(http.router)
+    return Registry(settings, runtime, processor, app)

@@ -1,0 +1,204 @@
+"""The carer record: one per person, however many partners report them (contract 4.1-4.2).
+
+Pure: no I/O. Methods decide, change the record, bump ``version`` and record the events the
+change causes in ``pending_events``; the service layer saves the record and publishes them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from shared.events.category import carer_category
+from shared.events.validators import normalise_name_for_matching
+
+
+def match_key(given_name: str, family_name: str, date_of_birth: date, postcode: str) -> str:
+    """Demographics normalised as contract 4.1 says: case, surrounding and inner spaces,
+    and postcode spacing ignored; accents and apostrophes kept (they are part of a name)."""
+    return "|".join(
+        (
+            normalise_name_for_matching(given_name),
+            normalise_name_for_matching(family_name),
+            date_of_birth.isoformat(),
+            postcode.replace(" ", "").upper(),
+        )
+    )
+
+
+@dataclass
+class Source:
+    """A partner that identified the carer, and when."""
+
+    kind: str
+    org_code: str | None
+    org_name: str | None
+    at: str
+    event_id: str
+
+    def public(self) -> dict[str, Any]:
+        return {"kind": self.kind, "org_code": self.org_code, "at": self.at}
+
+
+@dataclass
+class DomainEvent:
+    type: str
+    data: dict[str, Any]
+
+
+@dataclass
+class Carer:
+    """A person known to be a carer, with every source, consent and status."""
+
+    carer_id: str
+    nhs_number: str | None
+    given_name: str | None
+    family_name: str | None
+    date_of_birth: date | None
+    postcode: str | None
+    email: str | None = None
+    mobile: str | None = None
+    caring_for: list[dict[str, Any]] = field(default_factory=list)
+    preferences: dict[str, Any] = field(default_factory=dict)
+    consent: dict[str, Any] = field(default_factory=lambda: {"share_with": [], "contact": False})
+    consent_history: list[dict[str, Any]] = field(default_factory=list)
+    support_requested: list[str] = field(default_factory=list)
+    stories: list[dict[str, Any]] = field(default_factory=list)
+    sources: list[Source] = field(default_factory=list)
+    gp_coded: dict[str, Any] | None = None
+    open_referrals: list[dict[str, Any]] = field(default_factory=list)
+    assessment: dict[str, Any] | None = None
+    young_carer_passport: dict[str, Any] | None = None
+    version: int = 0
+    updated_at: str | None = None
+    pending_events: list[DomainEvent] = field(default_factory=list, repr=False)
+
+    # -- decisions -------------------------------------------------------------------------
+
+    @classmethod
+    def register(cls, carer_id: str, identification: Any, event_id: str, at: datetime) -> Carer:
+        """A person nobody had identified before: a new record, ``carer.registered``."""
+        person = identification.person
+        carer = cls(
+            carer_id=carer_id,
+            nhs_number=person.nhs_number,
+            given_name=person.given_name,
+            family_name=person.family_name,
+            date_of_birth=person.date_of_birth,
+            postcode=person.postcode,
+        )
+        carer._absorb(identification, event_id, at)
+        carer._changed(at, "carer.registered")
+        return carer
+
+    def record_identification(self, identification: Any, event_id: str, at: datetime) -> None:
+        """Another report of the same person: merge what is new, ``carer.updated``."""
+        person = identification.person
+        if self.nhs_number is None and person.nhs_number is not None:
+            self.nhs_number = person.nhs_number  # contract 4.1: the record gains the number
+        for name in ("given_name", "family_name", "date_of_birth", "postcode"):
+            if getattr(self, name) is None and getattr(person, name) is not None:
+                setattr(self, name, getattr(person, name))
+        self._absorb(identification, event_id, at)
+        self._changed(at, "carer.updated")
+
+    def _absorb(self, identification: Any, event_id: str, at: datetime) -> None:
+        person = identification.person
+        self.email = person.email or self.email
+        self.mobile = person.mobile or self.mobile
+        by = identification.identified_by
+        self.sources.append(Source(by.kind, by.org_code, by.org_name, at.isoformat(), event_id))
+        for cared in identification.caring_for:
+            entry = cared.model_dump(mode="json")
+            if entry not in self.caring_for:
+                self.caring_for.append(entry)
+        self.preferences = identification.preferences.model_dump(mode="json")
+        consent = identification.consent.model_dump(mode="json")
+        self._replace_consent(consent, source=f"{by.kind}:{by.org_code or ''}", at=at)
+        for request in identification.support_requested:
+            if request not in self.support_requested:
+                self.support_requested.append(request)
+        if identification.story and all(s["text"] != identification.story for s in self.stories):
+            self.stories.append({"text": identification.story, "kind": by.kind, "at": at.isoformat()})
+
+    def _replace_consent(self, consent: dict[str, Any], source: str, at: datetime) -> None:
+        current = {"share_with": self.consent.get("share_with"), "contact": self.consent.get("contact")}
+        new = {"share_with": consent["share_with"], "contact": consent["contact"]}
+        if current != new or not self.consent_history:
+            self.consent = {**new, "recorded_at": consent.get("recorded_at") or at.isoformat()}
+            self.consent_history.append({**self.consent, "source": source})
+
+    def _changed(self, at: datetime, event_type: str) -> None:
+        self.version += 1
+        self.updated_at = at.isoformat()
+        self.pending_events.append(DomainEvent(event_type, self.summary(at)))
+
+    # -- views -----------------------------------------------------------------------------
+
+    def category(self, at: date | datetime) -> str | None:
+        return carer_category(self.date_of_birth, at) if self.date_of_birth else None
+
+    def summary(self, at: datetime) -> dict[str, Any]:
+        """The body of ``carer.registered``/``carer.updated`` (contract 4b, extended).
+
+        Downstream services need consent, needs and the carer's story to refer without
+        asking again, and contact details to tell the carer; all of it is erased on request.
+        """
+        return {
+            "carer_id": self.carer_id,
+            "category": self.category(at),
+            "sources": [s.public() for s in self.sources],
+            "consent": {k: self.consent.get(k) for k in ("share_with", "contact")},
+            "support_requested": list(self.support_requested),
+            "caring_for": list(self.caring_for),
+            "story": "\n\n".join(s["text"] for s in self.stories) or None,
+            "identified_by": [
+                {"kind": s.kind, "org_code": s.org_code, "org_name": s.org_name} for s in self.sources
+            ],
+            "contact": {
+                "given_name": self.given_name,
+                "family_name": self.family_name,
+                "email": self.email,
+                "mobile": self.mobile,
+                "preferences": dict(self.preferences),
+            },
+            "version": self.version,
+        }
+
+    def status(self, at: datetime) -> dict[str, Any]:
+        """The snapshot on the compacted status topic (contract 4.2)."""
+        return {
+            "carer_id": self.carer_id,
+            "category": self.category(at),
+            "identified_by": [s.public() for s in self.sources],
+            "gp_coded": self.gp_coded,
+            "consent": {k: self.consent.get(k) for k in ("share_with", "contact")},
+            "open_referrals": list(self.open_referrals),
+            "assessment": self.assessment,
+            "young_carer_passport": self.young_carer_passport,
+            "version": self.version,
+            "updated_at": self.updated_at,
+        }
+
+    # -- persistence helpers (plain data, still no I/O) ------------------------------------
+
+    def to_document(self) -> dict[str, Any]:
+        document = asdict(self)
+        document.pop("pending_events")
+        document["date_of_birth"] = self.date_of_birth.isoformat() if self.date_of_birth else None
+        return document
+
+    @classmethod
+    def from_document(cls, document: dict[str, Any]) -> Carer:
+        values = dict(document)
+        values["sources"] = [Source(**s) for s in values.get("sources", [])]
+        dob = values.get("date_of_birth")
+        values["date_of_birth"] = date.fromisoformat(dob) if dob else None
+        return cls(**values)
+
+    @property
+    def match_key(self) -> str | None:
+        if self.given_name and self.family_name and self.date_of_birth and self.postcode:
+            return match_key(self.given_name, self.family_name, self.date_of_birth, self.postcode)
+        return None

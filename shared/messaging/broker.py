@@ -1,0 +1,105 @@
+"""Kafka clients with safe defaults, made in one place.
+
+aiokafka's producer defaults to ``acks=1`` without idempotence, and FastStream's Kafka
+subscribers default to at-most-once (commit on receipt). Both lose data on a crash, so here:
+producers wait for every in-sync replica and are idempotent; subscribers commit only after
+the handler returns, i.e. after its database transaction has committed, and seek back
+(redeliver) when it raises.
+"""
+
+from __future__ import annotations
+
+import ssl
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from faststream.security import BaseSecurity, SASLScram256, SASLScram512, SASLPlaintext
+
+from shared.settings import ServiceSettings
+
+PRODUCER_SAFETY: dict[str, Any] = {"acks": "all", "enable_idempotence": True}
+
+
+def _ssl_context(settings: ServiceSettings) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=settings.kafka_ssl_cafile)
+
+
+def security(settings: ServiceSettings) -> BaseSecurity | None:
+    """SASL_SSL with SCRAM when configured (production); plaintext on the local broker."""
+    protocol = settings.kafka_security_protocol
+    if protocol == "PLAINTEXT":
+        return None
+    use_ssl = protocol in ("SSL", "SASL_SSL")
+    context = _ssl_context(settings) if use_ssl else None
+    if protocol == "SSL":
+        return BaseSecurity(ssl_context=context, use_ssl=True)
+    user, password = settings.kafka_sasl_username, settings.kafka_sasl_password
+    if not user or not password:
+        raise ValueError("KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are required for SASL")
+    mechanism = {
+        "SCRAM-SHA-512": SASLScram512,
+        "SCRAM-SHA-256": SASLScram256,
+        "PLAIN": SASLPlaintext,
+    }[settings.kafka_sasl_mechanism]
+    return mechanism(username=user, password=password, ssl_context=context, use_ssl=use_ssl)
+
+
+def make_broker(settings: ServiceSettings, **kwargs: Any) -> KafkaBroker:
+    """The service's FastStream broker: safe producer, manual-after-success acknowledgement."""
+    return KafkaBroker(
+        settings.kafka_bootstrap_servers,
+        client_id=f"carers-{settings.service_name}",
+        security=security(settings),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        middlewares=(KafkaTelemetryMiddleware(),),
+        **PRODUCER_SAFETY,
+        **kwargs,
+    )
+
+
+def subscriber_options(settings: ServiceSettings) -> dict[str, Any]:
+    """Options for a service's inbound subscriber: its own group, batches, commit after work."""
+    return {
+        "group_id": settings.consumer_group,
+        "auto_offset_reset": "earliest",
+        "ack_policy": AckPolicy.NACK_ON_ERROR,
+        "batch": True,
+        "max_records": settings.kafka_batch_size,
+        "batch_timeout_ms": 100,
+        "max_poll_interval_ms": 300_000,
+        "session_timeout_ms": 10_000,
+        "heartbeat_interval_ms": 3_000,
+    }
+
+
+def client_security_kwargs(settings: ServiceSettings) -> dict[str, Any]:
+    """The same security for raw aiokafka clients (the outbox relay, tools)."""
+    protocol = settings.kafka_security_protocol
+    kwargs: dict[str, Any] = {"security_protocol": protocol}
+    if protocol in ("SSL", "SASL_SSL"):
+        kwargs["ssl_context"] = _ssl_context(settings)
+    if protocol.startswith("SASL"):
+        kwargs.update(
+            sasl_mechanism=settings.kafka_sasl_mechanism,
+            sasl_plain_username=settings.kafka_sasl_username,
+            sasl_plain_password=settings.kafka_sasl_password,
+        )
+    return kwargs
+
+
+def make_producer(settings: ServiceSettings, **kwargs: Any) -> AIOKafkaProducer:
+    """A raw idempotent producer (acks=all) for the outbox relay."""
+    options: dict[str, Any] = {
+        "bootstrap_servers": settings.kafka_bootstrap_servers,
+        "client_id": f"carers-{settings.service_name}-relay",
+        "linger_ms": 2,
+        "max_batch_size": 256 * 1024,
+        "request_timeout_ms": 30_000,
+        **PRODUCER_SAFETY,
+        **client_security_kwargs(settings),
+    }
+    options.update(kwargs)
+    return AIOKafkaProducer(**options)

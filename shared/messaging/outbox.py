@@ -1,0 +1,146 @@
+"""The outbox relay: publishes committed outbox rows to Kafka, in order, then deletes them.
+
+Rows are read in ``id`` order and sent through one idempotent producer, so events for one
+key keep their order on its partition. A row is deleted only after the broker acknowledged
+it (acks=all): a crash in between republishes it, and consumers drop the repeat through
+their inbox. So the relay gives at-least-once delivery, and the inbox turns it into
+exactly-once effect.
+
+On PostgreSQL several instances of a service may run; a session-level advisory lock makes
+one of them the relay and the others wait, because two relays would interleave and could
+reorder a key's events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import zlib
+from collections.abc import Awaitable, Callable
+
+from aiokafka import AIOKafkaProducer
+from sqlalchemy import delete, text
+from sqlmodel import col, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shared.messaging.tables import OutboxRecord
+
+log = logging.getLogger(__name__)
+
+# A hook for fault tests: called after the broker acknowledged a batch, before deleting it.
+AfterPublishHook = Callable[[list[int]], Awaitable[None]]
+
+
+class OutboxRelay:
+    """Moves outbox rows to Kafka. Start with :meth:`run`; :meth:`wake` after a commit."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        session_factory: async_sessionmaker[AsyncSession],
+        producer: AIOKafkaProducer | None = None,
+        *,
+        lock_name: str,
+        batch_size: int = 1000,
+        poll_seconds: float = 0.5,
+        after_publish: AfterPublishHook | None = None,
+    ) -> None:
+        self._engine = engine
+        self._sessions = session_factory
+        self._producer = producer
+        self._lock_id = zlib.crc32(lock_name.encode()) & 0x7FFFFFFF
+        self._batch_size = batch_size
+        self._poll_seconds = poll_seconds
+        self._after_publish = after_publish
+        self._wake = asyncio.Event()
+        self.published = 0
+
+    def attach(self, producer: AIOKafkaProducer) -> None:
+        """Give the relay its started producer (aiokafka clients need a running loop)."""
+        self._producer = producer
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Publish until cancelled; on PostgreSQL only while holding the relay lock."""
+        while True:
+            try:
+                async with self._leadership():
+                    await self._loop()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox relay failed; retrying in 1 s")
+                await asyncio.sleep(1)
+
+    async def _loop(self) -> None:
+        while True:
+            sent = await self.publish_pending()
+            if sent == 0:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._poll_seconds)
+
+    async def publish_pending(self) -> int:
+        """Publish one batch of pending rows; the number published."""
+        async with self._sessions() as session:
+            rows = (
+                await session.exec(
+                    select(OutboxRecord).order_by(col(OutboxRecord.id)).limit(self._batch_size)
+                )
+            ).all()
+        if not rows:
+            return 0
+        assert self._producer is not None, "attach() a started producer first"
+        deliveries = []
+        for row in rows:
+            headers = (
+                [(k, v.encode()) for k, v in json.loads(row.headers).items()]
+                if row.headers
+                else None
+            )
+            deliveries.append(
+                await self._producer.send(
+                    row.topic,
+                    value=row.value,
+                    key=row.key.encode() if row.key is not None else None,
+                    headers=headers,
+                )
+            )
+        await asyncio.gather(*deliveries)
+        ids = [row.id for row in rows if row.id is not None]
+        if self._after_publish is not None:
+            await self._after_publish(ids)
+        async with self._sessions() as session:
+            await session.exec(delete(OutboxRecord).where(col(OutboxRecord.id).in_(ids)))  # type: ignore[call-overload]
+            await session.commit()
+        self.published += len(ids)
+        return len(ids)
+
+    @contextlib.asynccontextmanager
+    async def _leadership(self):  # type: ignore[no-untyped-def]
+        if self._engine.dialect.name != "postgresql":
+            yield
+            return
+        async with self._engine.connect() as connection:
+            await self._acquire(connection)
+            try:
+                yield
+            finally:
+                await connection.execute(
+                    text("SELECT pg_advisory_unlock(:id)"), {"id": self._lock_id}
+                )
+
+    async def _acquire(self, connection: AsyncConnection) -> None:
+        while True:
+            got = await connection.scalar(
+                text("SELECT pg_try_advisory_lock(:id)"), {"id": self._lock_id}
+            )
+            await connection.commit()
+            if got:
+                return
+            await asyncio.sleep(self._poll_seconds)

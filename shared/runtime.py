@@ -1,0 +1,145 @@
+"""What every service process runs: database, broker, outbox relay and HTTP, one lifecycle.
+
+Each service's ``bootstrap()`` builds a :class:`ServiceRuntime`, registers its subscribers on
+``runtime.broker`` and its routes on the FastAPI app from :func:`http_app`. Nothing connects
+at import time: :meth:`ServiceRuntime.start` connects, :meth:`ServiceRuntime.stop` drains.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from fastapi import FastAPI, Response
+from faststream.kafka import KafkaBroker
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shared.db import make_engine, make_session_factory
+from shared.messaging.broker import make_broker, make_producer
+from shared.messaging.outbox import AfterPublishHook, OutboxRelay
+from shared.settings import ServiceSettings
+from shared.telemetry import setup_tracing
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ServiceRuntime:
+    """The live parts of one service; ``start``/``stop`` bracket the process's work."""
+
+    settings: ServiceSettings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    broker: KafkaBroker
+    relay: OutboxRelay
+    consume: bool = True
+    producer: AIOKafkaProducer | None = None
+    _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    _started: bool = False
+
+    @classmethod
+    def create(
+        cls,
+        settings: ServiceSettings,
+        *,
+        consume: bool = True,
+        after_publish: AfterPublishHook | None = None,
+    ) -> ServiceRuntime:
+        setup_tracing(settings)
+        engine = make_engine(settings.database_url)
+        sessions = make_session_factory(engine)
+        relay = OutboxRelay(
+            engine,
+            sessions,
+            lock_name=f"outbox-relay-{settings.service_name}",
+            poll_seconds=settings.outbox_poll_seconds,
+            after_publish=after_publish,
+        )
+        return cls(settings, engine, sessions, make_broker(settings), relay, consume)
+
+    async def start(self) -> None:
+        if self._started:
+            return
+        self.producer = make_producer(self.settings)
+        await self.producer.start()
+        self.relay.attach(self.producer)
+        self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
+        if self.consume:
+            await self.broker.start()
+        else:
+            await self.broker.connect()
+        self._started = True
+        log.info("%s started", self.settings.service_name)
+
+    async def stop(self) -> None:
+        if not self._started:
+            return
+        await self.broker.stop()
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        # Publish what the last transactions queued before the producer closes.
+        with contextlib.suppress(Exception):
+            while await asyncio.wait_for(self.relay.publish_pending(), 10):
+                pass
+        if self.producer is not None:
+            await self.producer.stop()
+        await self.engine.dispose()
+        self._started = False
+
+    async def health(self) -> dict[str, str]:
+        """Whether Kafka and the database answer; every problem named."""
+        problems: dict[str, str] = {}
+        try:
+            async with self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception as error:  # noqa: BLE001 - any failure means unhealthy
+            problems["database"] = type(error).__name__
+        try:
+            if not await asyncio.wait_for(self.broker.ping(timeout=2), 3):
+                problems["kafka"] = "no answer"
+        except Exception as error:  # noqa: BLE001
+            problems["kafka"] = type(error).__name__
+        return problems
+
+
+def http_app(
+    runtime: ServiceRuntime,
+    *,
+    title: str,
+    description: str,
+    on_startup: Callable[[], Any] | None = None,
+) -> FastAPI:
+    """The service's FastAPI app; its lifespan starts and stops the runtime."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        if on_startup is not None:
+            await on_startup()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    app.state.runtime = runtime
+
+    @app.get("/health", tags=["operations"], summary="200 when Kafka and the database answer")
+    async def health(response: Response) -> dict[str, Any]:
+        problems = await runtime.health()
+        if problems:
+            response.status_code = 503
+            return {"status": "unhealthy", "service": runtime.settings.service_name, **problems}
+        return {"status": "ok", "service": runtime.settings.service_name}
+
+    return app

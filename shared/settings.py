@@ -1,0 +1,75 @@
+"""Typed settings shared by every service (pydantic-settings).
+
+Each service extends :class:`ServiceSettings` with its own fields, read from environment
+variables with the service's prefix (``REGISTRY_DATABASE_URL``); the platform-wide settings
+(``KAFKA_BOOTSTRAP_SERVERS``, ``CARERS_ENV``, ``TOKEN_SECRET``...) are read unprefixed so one
+environment file drives the whole stack. Outside development a default secret is refused at
+start-up rather than discovered in production.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_TOKEN_SECRET = "development-only-token-secret-change-me"  # noqa: S105 - a known dev default
+
+
+def env(*names: str) -> AliasChoices:
+    """Accept a setting under any of these environment variable names."""
+    return AliasChoices(*names)
+
+
+class ServiceSettings(BaseSettings):
+    """Settings every service has; subclasses add a prefix for their own."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    service_name: str = "carers"
+    environment: Literal["development", "test", "production"] = Field(
+        "development", validation_alias=env("CARERS_ENV")
+    )
+    kafka_bootstrap_servers: str = Field(
+        "127.0.0.1:9092", validation_alias=env("KAFKA_BOOTSTRAP_SERVERS")
+    )
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT", validation_alias=env("KAFKA_SECURITY_PROTOCOL")
+    )
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = Field(
+        "SCRAM-SHA-512", validation_alias=env("KAFKA_SASL_MECHANISM")
+    )
+    kafka_sasl_username: str | None = Field(None, validation_alias=env("KAFKA_SASL_USERNAME"))
+    kafka_sasl_password: str | None = Field(None, validation_alias=env("KAFKA_SASL_PASSWORD"))
+    kafka_ssl_cafile: str | None = Field(None, validation_alias=env("KAFKA_SSL_CAFILE"))
+    kafka_batch_size: int = Field(500, ge=1, validation_alias=env("KAFKA_BATCH_SIZE"))
+    token_secret: str = Field(DEV_TOKEN_SECRET, validation_alias=env("TOKEN_SECRET"))
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    database_url: str = "sqlite+aiosqlite:///.data/carers.db"
+    outbox_poll_seconds: float = Field(0.5, gt=0, validation_alias=env("OUTBOX_POLL_SECONDS"))
+    otel_exporter: Literal["none", "console", "file", "otlp"] = Field(
+        "none", validation_alias=env("OTEL_EXPORTER")
+    )
+    otel_file: str = Field(".run/traces.jsonl", validation_alias=env("OTEL_FILE"))
+    otel_exporter_otlp_endpoint: str | None = Field(
+        None, validation_alias=env("OTEL_EXPORTER_OTLP_ENDPOINT")
+    )
+    log_level: str = Field("INFO", validation_alias=env("LOG_LEVEL"))
+
+    @property
+    def consumer_group(self) -> str:
+        """One consumer group per service: each service sees every event once."""
+        return f"carers-{self.service_name}"
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets_in_production(self) -> ServiceSettings:
+        if self.environment == "production":
+            if self.token_secret == DEV_TOKEN_SECRET or len(self.token_secret) < 32:
+                raise ValueError(
+                    "TOKEN_SECRET: set a secret of at least 32 characters in production"
+                )
+            if self.database_url.startswith("sqlite"):
+                raise ValueError("database_url: production needs PostgreSQL, not SQLite")
+        return self

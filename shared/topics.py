@@ -1,0 +1,87 @@
+"""The one registry of Kafka topic names (contract section 1).
+
+Every producer, consumer, set-up script, compose file and Kubernetes manifest takes its topic
+names from here, so a topic cannot be misspelt in one place and silently left unread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+INBOUND = "carers.inbound.v1"
+REGISTRY = "carers.registry.v1"
+STATUS = "carers.status.v1"
+REFERRALS = "carers.referrals.v1"
+NOTIFICATIONS = "carers.notifications.v1"
+CONSULTATION = "carers.consultation.v1"
+DEADLETTER = "carers.deadletter.v1"
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """How a topic is created: partitions and topic-level configuration."""
+
+    name: str
+    partitions: int
+    config: dict[str, str] = field(default_factory=dict)
+    event_types: tuple[str, ...] = ()
+
+
+TOPICS: tuple[TopicSpec, ...] = (
+    TopicSpec(
+        INBOUND,
+        6,
+        event_types=(
+            "carer.identified",
+            "gp.carer_coded",
+            "consent.updated",
+            "carer.erasure_requested",
+        ),
+    ),
+    TopicSpec(
+        REGISTRY,
+        6,
+        event_types=("carer.registered", "carer.updated", "carer.merged", "carer.erased"),
+    ),
+    # Compacted: a new partner reads the latest status of every carer, and an erased
+    # carer's tombstone removes the last copy of their status.
+    TopicSpec(
+        STATUS,
+        6,
+        {"cleanup.policy": "compact", "min.cleanable.dirty.ratio": "0.1"},
+        event_types=("carer.status",),
+    ),
+    TopicSpec(
+        REFERRALS,
+        6,
+        event_types=(
+            "referral.created",
+            "referral.accepted",
+            "referral.declined",
+            "referral.completed",
+            "referral.withdrawn",
+            "referral.overdue",
+        ),
+    ),
+    TopicSpec(
+        NOTIFICATIONS,
+        6,
+        event_types=("notification.sent", "notification.delivered", "notification.failed"),
+    ),
+    TopicSpec(
+        CONSULTATION,
+        3,
+        event_types=("consultation.response_submitted", "consultation.interest_registered"),
+    ),
+    TopicSpec(DEADLETTER, 3),
+)
+
+TOPIC_NAMES: tuple[str, ...] = tuple(t.name for t in TOPICS)
+
+
+def topic_for_event(event_type: str) -> str:
+    """The topic an event type is published on; KeyError for a type the contract lacks."""
+    for spec in TOPICS:
+        if event_type in spec.event_types:
+            return spec.name
+    raise KeyError(f"no topic carries event type {event_type!r}")
