@@ -30,8 +30,13 @@ class Principal:
     subject: str
 
 
-def mint_token(secret: str, role: str, org: str, subject: str | None = None,
-               ttl: timedelta = timedelta(hours=12)) -> str:
+def mint_token(
+    secret: str,
+    role: str,
+    org: str,
+    subject: str | None = None,
+    ttl: timedelta = timedelta(hours=12),
+) -> str:
     if role not in ROLES:
         raise ValueError(f"role: {role!r} is not one of {', '.join(ROLES)}")
     now = datetime.now(UTC)
@@ -47,8 +52,13 @@ def mint_token(secret: str, role: str, org: str, subject: str | None = None,
 
 
 def read_token(secret: str, token: str) -> Principal:
-    claims = jwt.decode(token, secret, algorithms=[ALGORITHM], issuer=ISSUER,
-                        options={"require": ["exp", "sub", "iss"]})
+    claims = jwt.decode(
+        token,
+        secret,
+        algorithms=[ALGORITHM],
+        issuer=ISSUER,
+        options={"require": ["exp", "sub", "iss"]},
+    )
     if claims.get("role") not in ROLES:
         raise jwt.InvalidTokenError("unknown role")
     return Principal(role=claims["role"], org=str(claims.get("org", "")), subject=claims["sub"])
@@ -62,14 +72,20 @@ async def current_principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "a bearer token is required",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "a bearer token is required",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     secret: str = request.app.state.runtime.settings.token_secret
     try:
         return read_token(secret, credentials.credentials)
     except jwt.PyJWTError as error:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, f"invalid token: {error}",
-                            headers={"WWW-Authenticate": "Bearer"}) from None
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            f"invalid token: {error}",
+            headers={"WWW-Authenticate": "Bearer"},
+        ) from None
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
@@ -80,8 +96,10 @@ def require_role(*roles: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
 
     async def check(principal: CurrentPrincipal) -> Principal:
         if principal.role not in roles:
-            raise HTTPException(status.HTTP_403_FORBIDDEN,
-                                f"role {principal.role!r} may not do this; allowed: {', '.join(roles)}")
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                f"role {principal.role!r} may not do this; allowed: {', '.join(roles)}",
+            )
         return principal
 
     return check

@@ -51,6 +51,8 @@ def envelope_from_request(
     return envelope, body
 
 
-async def publish_inbound(producer: AIOKafkaProducer, envelope: CloudEvent, key: str) -> None:
+async def publish_inbound(
+    producer: AIOKafkaProducer, envelope: CloudEvent, key: str, topic: str = topics.INBOUND
+) -> None:
     """Send to ``carers.inbound.v1`` and wait for the broker's acknowledgement."""
-    await producer.send_and_wait(topics.INBOUND, envelope.to_bytes(), key=key.encode())
+    await producer.send_and_wait(topic, envelope.to_bytes(), key=key.encode())

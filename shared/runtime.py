@@ -12,7 +12,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI, Response
@@ -24,10 +24,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from shared.db import make_engine, make_session_factory
 from shared.messaging.broker import make_broker, make_producer
 from shared.messaging.outbox import AfterPublishHook, OutboxRelay
+from shared.messaging.uow import UnitOfWork
 from shared.settings import ServiceSettings
 from shared.telemetry import setup_tracing
 
 log = logging.getLogger(__name__)
+U = TypeVar("U", bound=UnitOfWork)
 
 
 @dataclass
@@ -63,6 +65,10 @@ class ServiceRuntime:
             after_publish=after_publish,
         )
         return cls(settings, engine, sessions, make_broker(settings), relay, consume)
+
+    def unit_of_work(self, kind: type[U]) -> U:
+        """A fresh unit of work of the service's ``kind``, wired to this runtime."""
+        return kind(self.sessions, self.relay.wake, self.settings.kafka_topic_namespace)
 
     async def start(self) -> None:
         if self._started:
@@ -102,12 +108,12 @@ class ServiceRuntime:
         try:
             async with self.engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
-        except Exception as error:  # noqa: BLE001 - any failure means unhealthy
+        except Exception as error:
             problems["database"] = type(error).__name__
         try:
             if not await asyncio.wait_for(self.broker.ping(timeout=2), 3):
                 problems["kafka"] = "no answer"
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             problems["kafka"] = type(error).__name__
         return problems
 

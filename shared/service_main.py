@@ -38,5 +38,6 @@ def main(
         log.info("%s database migrated", name)
     if args.command in ("run", "serve"):
         app = app_factory(settings)
-        uvicorn.run(app, host=settings.http_host, port=settings.http_port,
-                    log_config=None, access_log=False)
+        uvicorn.run(
+            app, host=settings.http_host, port=settings.http_port, log_config=None, access_log=False
+        )

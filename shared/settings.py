@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_TOKEN_SECRET = "development-only-token-secret-change-me"  # noqa: S105 - a known dev default
+DEV_TOKEN_SECRET = "development-only-token-secret-change-me"
 
 
 def env(*names: str) -> AliasChoices:
@@ -43,6 +43,12 @@ class ServiceSettings(BaseSettings):
     kafka_sasl_username: str | None = Field(None, validation_alias=env("KAFKA_SASL_USERNAME"))
     kafka_sasl_password: str | None = Field(None, validation_alias=env("KAFKA_SASL_PASSWORD"))
     kafka_ssl_cafile: str | None = Field(None, validation_alias=env("KAFKA_SSL_CAFILE"))
+    kafka_topic_namespace: str = Field(
+        "",
+        pattern=r"^[a-z0-9._-]*$",
+        validation_alias=env("KAFKA_TOPIC_NAMESPACE"),
+        description="prefix for topic and group names: isolates test runs on one broker",
+    )
     kafka_batch_size: int = Field(500, ge=1, validation_alias=env("KAFKA_BATCH_SIZE"))
     token_secret: str = Field(DEV_TOKEN_SECRET, validation_alias=env("TOKEN_SECRET"))
     http_host: str = "127.0.0.1"
@@ -61,7 +67,11 @@ class ServiceSettings(BaseSettings):
     @property
     def consumer_group(self) -> str:
         """One consumer group per service: each service sees every event once."""
-        return f"carers-{self.service_name}"
+        return f"{self.kafka_topic_namespace}carers-{self.service_name}"
+
+    def topic(self, name: str) -> str:
+        """A contract topic's name on this deployment (the namespace is empty in production)."""
+        return f"{self.kafka_topic_namespace}{name}"
 
     @model_validator(mode="after")
     def _refuse_default_secrets_in_production(self) -> ServiceSettings:

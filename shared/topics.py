@@ -79,6 +79,13 @@ TOPICS: tuple[TopicSpec, ...] = (
 TOPIC_NAMES: tuple[str, ...] = tuple(t.name for t in TOPICS)
 
 
+def namespaced(namespace: str) -> tuple[TopicSpec, ...]:
+    """The contract topics under a name prefix (tests give each run its own set)."""
+    return tuple(
+        TopicSpec(namespace + t.name, t.partitions, dict(t.config), t.event_types) for t in TOPICS
+    )
+
+
 def topic_for_event(event_type: str) -> str:
     """The topic an event type is published on; KeyError for a type the contract lacks."""
     for spec in TOPICS:

@@ -24,7 +24,7 @@ class Registry:
     app: FastAPI
 
     def unit_of_work(self) -> RegistryUnitOfWork:
-        return RegistryUnitOfWork(self.runtime.sessions, self.runtime.relay.wake)
+        return self.runtime.unit_of_work(RegistryUnitOfWork)
 
 
 def bootstrap(
@@ -37,7 +37,7 @@ def bootstrap(
     runtime = ServiceRuntime.create(settings, consume=consume, after_publish=after_publish)
 
     def unit_of_work() -> RegistryUnitOfWork:
-        return RegistryUnitOfWork(runtime.sessions, runtime.relay.wake)
+        return runtime.unit_of_work(RegistryUnitOfWork)
 
     processor = EventProcessor("registry", unit_of_work, HANDLERS, parse_inbound)
     kafka.register_subscribers(runtime.broker, processor, settings)

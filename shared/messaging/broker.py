@@ -16,7 +16,7 @@ from aiokafka import AIOKafkaProducer
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
-from faststream.security import BaseSecurity, SASLScram256, SASLScram512, SASLPlaintext
+from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 
 from shared.settings import ServiceSettings
 

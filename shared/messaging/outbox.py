@@ -22,10 +22,11 @@ from collections.abc import Awaitable, Callable
 
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import delete, text
-from sqlmodel import col, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from shared.faults import failpoint
 from shared.messaging.tables import OutboxRecord
 
 log = logging.getLogger(__name__)
@@ -113,6 +114,7 @@ class OutboxRelay:
             )
         await asyncio.gather(*deliveries)
         ids = [row.id for row in rows if row.id is not None]
+        failpoint("relay.after_publish")  # published, rows not yet deleted: republished
         if self._after_publish is not None:
             await self._after_publish(ids)
         async with self._sessions() as session:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -24,6 +24,7 @@ from pydantic import BaseModel
 
 from shared import topics
 from shared.events import CloudEvent, InvalidEvent
+from shared.faults import failpoint
 from shared.messaging.deadletter import RawRecord, dead_letter_value
 from shared.messaging.uow import UnitOfWork
 from shared.telemetry import continued_span
@@ -35,7 +36,7 @@ Handler = Callable[[CloudEvent, Any, U], Awaitable[None]]
 Parser = Callable[[bytes], tuple[CloudEvent, BaseModel]]
 
 
-class Unprocessable(Exception):  # noqa: N818 - reads as a verdict: "Unprocessable(reason)"
+class Unprocessable(Exception):
     """A valid event that cannot be applied; it goes to the dead-letter topic with ``reason``."""
 
     def __init__(self, reason: str) -> None:
@@ -48,6 +49,7 @@ class BatchOutcome:
     processed: int = 0
     duplicates: int = 0
     dead_lettered: int = 0
+    ignored: int = 0
     reasons: list[str] = field(default_factory=list)
 
 
@@ -61,22 +63,31 @@ class EventProcessor(Generic[U]):
         handlers: Mapping[str, Handler[U]],
         parse: Parser,
         *,
+        ignored: Collection[str] = (),
         retry_delay_seconds: float = 1.0,
     ) -> None:
         self.service = service
         self._uow_factory = uow_factory
         self._handlers = handlers
         self._parse = parse
+        self._ignored = frozenset(ignored)
         self._retry_delay = retry_delay_seconds
 
     async def process(self, records: Sequence[RawRecord]) -> BatchOutcome:
         dead: dict[int, str] = {}
         parsed: dict[int, tuple[CloudEvent, BaseModel]] = {}
+        skipped: set[int] = set()
         for index, record in enumerate(records):
             try:
                 envelope, body = self._parse(record.value or b"")
             except InvalidEvent as invalid:
-                dead[index] = invalid.reason
+                if invalid.event is not None and invalid.event.type in self._ignored:
+                    skipped.add(index)  # not ours to judge: we do not read this type
+                else:
+                    dead[index] = invalid.reason
+                continue
+            if envelope.type in self._ignored:
+                skipped.add(index)
                 continue
             if envelope.type not in self._handlers:
                 dead[index] = (
@@ -87,7 +98,7 @@ class EventProcessor(Generic[U]):
             parsed[index] = (envelope, body)
         try:
             while True:
-                outcome = await self._attempt(records, parsed, dead)
+                outcome = await self._attempt(records, parsed, dead, skipped)
                 if outcome is not None:
                     return outcome
         except Exception:
@@ -100,10 +111,13 @@ class EventProcessor(Generic[U]):
         records: Sequence[RawRecord],
         parsed: dict[int, tuple[CloudEvent, BaseModel]],
         dead: dict[int, str],
+        skipped: set[int],
     ) -> BatchOutcome | None:
-        outcome = BatchOutcome()
+        outcome = BatchOutcome(ignored=len(skipped))
         async with self._uow_factory() as uow:
             for index, record in enumerate(records):
+                if index in skipped:
+                    continue
                 if index in dead:
                     # Why: a redelivered bad record must not be dead-lettered twice.
                     if await uow.claim(record.inbox_source, str(record.offset), "deadletter"):
@@ -123,7 +137,10 @@ class EventProcessor(Generic[U]):
                 with continued_span(
                     f"{self.service}.{envelope.type}",
                     envelope.traceparent,
-                    **{"cloudevents.event_type": envelope.type, "cloudevents.event_id": envelope.id},
+                    **{
+                        "cloudevents.event_type": envelope.type,
+                        "cloudevents.event_id": envelope.id,
+                    },
                 ):
                     try:
                         await self._handlers[envelope.type](envelope, body, uow)
@@ -133,6 +150,7 @@ class EventProcessor(Generic[U]):
                         return None  # roll back and run the batch again without it
                 outcome.processed += 1
             await uow.commit()
+        failpoint("processor.after_commit")  # committed, offsets not yet: redelivery follows
         return outcome
 
 

@@ -34,8 +34,10 @@ class OutboxRecord(SQLModel, table=True):
     __tablename__ = "outbox"
 
     id: int | None = Field(
-        default=None, sa_column=sa.Column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),
-                                          primary_key=True, autoincrement=True)
+        default=None,
+        sa_column=sa.Column(
+            sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True
+        ),
     )
     topic: str = Field(max_length=200)
     key: str | None = Field(default=None, max_length=200)

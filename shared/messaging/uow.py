@@ -32,8 +32,10 @@ class UnitOfWork:
         self,
         session_factory: async_sessionmaker[AsyncSession],
         on_commit: Callable[[], None] | None = None,
+        topic_namespace: str = "",
     ) -> None:
         self._session_factory = session_factory
+        self._namespace = topic_namespace
         self._on_commit = on_commit
         self._published = 0
 
@@ -86,11 +88,15 @@ class UnitOfWork:
         self.publish_raw(topic, key, event.to_bytes() if event is not None else None)
 
     def publish_raw(
-        self, topic: str, key: str | None, value: bytes | None, headers: dict[str, str] | None = None
+        self,
+        topic: str,
+        key: str | None,
+        value: bytes | None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         self.session.add(
             OutboxRecord(
-                topic=topic,
+                topic=self._namespace + topic,
                 key=key,
                 value=value,
                 headers=json.dumps(headers) if headers else None,

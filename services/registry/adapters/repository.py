@@ -92,4 +92,3 @@ class CarerRepository:
             return None
         self._rows[row.carer_id] = row
         return Carer.from_document(json.loads(row.document))
-

@@ -120,10 +120,15 @@ class Carer:
             if request not in self.support_requested:
                 self.support_requested.append(request)
         if identification.story and all(s["text"] != identification.story for s in self.stories):
-            self.stories.append({"text": identification.story, "kind": by.kind, "at": at.isoformat()})
+            self.stories.append(
+                {"text": identification.story, "kind": by.kind, "at": at.isoformat()}
+            )
 
     def _replace_consent(self, consent: dict[str, Any], source: str, at: datetime) -> None:
-        current = {"share_with": self.consent.get("share_with"), "contact": self.consent.get("contact")}
+        current = {
+            "share_with": self.consent.get("share_with"),
+            "contact": self.consent.get("contact"),
+        }
         new = {"share_with": consent["share_with"], "contact": consent["contact"]}
         if current != new or not self.consent_history:
             self.consent = {**new, "recorded_at": consent.get("recorded_at") or at.isoformat()}
@@ -154,7 +159,8 @@ class Carer:
             "caring_for": list(self.caring_for),
             "story": "\n\n".join(s["text"] for s in self.stories) or None,
             "identified_by": [
-                {"kind": s.kind, "org_code": s.org_code, "org_name": s.org_name} for s in self.sources
+                {"kind": s.kind, "org_code": s.org_code, "org_name": s.org_name}
+                for s in self.sources
             ],
             "contact": {
                 "given_name": self.given_name,

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Request, status
 
+from shared import topics
 from shared.auth import Principal, require_role
 from shared.ingest import envelope_from_request, publish_inbound
 
@@ -30,5 +31,6 @@ async def post_identification(
     )
     person = body.person  # type: ignore[attr-defined]
     key = person.nhs_number or envelope.subject or envelope.id
-    await publish_inbound(request.app.state.runtime.producer, envelope, key)
+    runtime = request.app.state.runtime
+    await publish_inbound(runtime.producer, envelope, key, runtime.settings.topic(topics.INBOUND))
     return {"id": envelope.id, "status": "accepted"}

@@ -12,10 +12,12 @@ from shared.settings import ServiceSettings
 
 
 def register_subscribers(
-    broker: KafkaBroker, processor: EventProcessor, settings: ServiceSettings  # type: ignore[type-arg]
+    broker: KafkaBroker,
+    processor: EventProcessor,
+    settings: ServiceSettings,  # type: ignore[type-arg]
 ) -> None:
     @broker.subscriber(
-        topics.INBOUND,
+        settings.topic(topics.INBOUND),
         title="registry/on_inbound",
         description="Identifications, GP coding, consent changes and erasure requests.",
         **subscriber_options(settings),

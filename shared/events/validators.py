@@ -1,0 +1,201 @@
+"""Pure checks and normalisers for the identifiers and contact details partners send us.
+
+They live apart from the models so the registry's matching code, the FHIR translator and the
+HTTP layer apply exactly the same rules as the event models. Each ``check_*`` function raises a
+``PydanticCustomError`` so that, used through the ``Annotated`` types at the bottom, the error
+message is ours verbatim (no "Value error, " prefix) and lands in the dead-letter reason.
+
+Error messages include the offending value only where it is not contact detail: an NHS number or
+a postcode helps an operator fix a feed, an email address or mobile number is personal contact
+data that must not be copied into the dead-letter topic or logs.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Annotated
+
+from pydantic import AfterValidator, BeforeValidator
+from pydantic_core import PydanticCustomError
+
+_SEPARATORS = re.compile(r"[\s\-]")
+_TEN_DIGITS = re.compile(r"^[0-9]{10}$")
+
+# GOV.UK bulk-data-transfer postcode pattern, applied to the upper-cased code with its spaces
+# removed. Outward code forms: A9, A99, AA9, AA99, A9A, AA9A; inward code: 9AA. GIR 0AA is
+# Girobank's historic non-geographic postcode, still in use.
+_POSTCODE = re.compile(
+    r"^(?:GIR0AA|(?:[A-Z][0-9]{1,2}|[A-Z][A-HJ-Y][0-9]{1,2}|[A-Z][0-9][A-Z]|[A-Z][A-HJ-Y][0-9][A-Z])"
+    r"[0-9][A-Z]{2})$"
+)
+# British Forces Post Office numbers ("BFPO 801"); newer forces addresses use BF1 postcodes,
+# which the pattern above already accepts.
+_BFPO = re.compile(r"^BFPO([0-9]{1,4})$")
+
+# Ofcom's UK mobile ranges: 071-075, 077-079 and 07624 (Isle of Man). 070 (personal numbers)
+# and the rest of 076 (pagers) look like mobiles but cannot be relied on to receive an SMS.
+_UK_MOBILE_NATIONAL = re.compile(r"^7(?:[1-57-9][0-9]{8}|624[0-9]{6})$")
+_MOBILE_PUNCTUATION = re.compile(r"[\s\-().]")
+_TRUNK_ZERO_IN_BRACKETS = re.compile(r"^(\+44|0044)\s*\(0\)")
+_WHITESPACE_RUN = re.compile(r"\s+")
+
+
+# --- NHS number ---------------------------------------------------------------------------
+
+
+def normalise_nhs_number(s: str) -> str:
+    """Strip the spaces and hyphens people type in NHS numbers ("943 476 5919" -> "9434765919").
+
+    Nothing else is removed, so a value with letters in it stays invalid rather than being
+    silently "repaired" into someone else's number.
+    """
+    return _SEPARATORS.sub("", s)
+
+
+def _nhs_check_digit(first_nine: str) -> int | None:
+    """The Modulus 11 check digit for nine digits, or None when the algorithm gives 10.
+
+    Weights run 10 down to 2; check = 11 - (sum mod 11), where 11 becomes 0 and 10 means no
+    number with these nine digits can be valid.
+    """
+    total = sum(int(d) * w for d, w in zip(first_nine, range(10, 1, -1), strict=True))
+    check = 11 - (total % 11)
+    if check == 11:
+        return 0
+    if check == 10:
+        return None
+    return check
+
+
+def is_valid_nhs_number(s: str) -> bool:
+    """True when ``s`` (after removing spaces and hyphens) is ten digits passing Modulus 11."""
+    digits = normalise_nhs_number(s)
+    if not _TEN_DIGITS.match(digits):
+        return False
+    expected = _nhs_check_digit(digits[:9])
+    return expected is not None and expected == int(digits[9])
+
+
+def check_nhs_number(s: str) -> str:
+    """Normalise an NHS number or raise an error that says which rule it broke."""
+    digits = normalise_nhs_number(s)
+    if not _TEN_DIGITS.match(digits):
+        raise PydanticCustomError(
+            "nhs_number", "{value} is not an NHS number: it must be 10 digits", {"value": s}
+        )
+    if not is_valid_nhs_number(digits):
+        raise PydanticCustomError(
+            "nhs_number", "{value} fails the NHS number Modulus 11 check", {"value": digits}
+        )
+    return digits
+
+
+# --- Postcode -----------------------------------------------------------------------------
+
+
+def is_valid_uk_postcode(s: str) -> bool:
+    """True for a syntactically valid UK postcode (any case and spacing), GIR 0AA or BFPO n."""
+    compact = _WHITESPACE_RUN.sub("", s).upper()
+    return bool(_POSTCODE.match(compact) or _BFPO.match(compact))
+
+
+def normalise_postcode(s: str) -> str:
+    """Canonical form "LE1 6ZG": upper case, one space before the three-character inward code.
+
+    Raises ValueError for something that is not a UK postcode, so a caller can never store a
+    "normalised" value that is not one.
+    """
+    compact = _WHITESPACE_RUN.sub("", s).upper()
+    bfpo = _BFPO.match(compact)
+    if bfpo:
+        return f"BFPO {bfpo.group(1)}"
+    if not _POSTCODE.match(compact):
+        raise ValueError(f"{s!r} is not a valid UK postcode")
+    return f"{compact[:-3]} {compact[-3:]}"
+
+
+def check_postcode(s: str) -> str:
+    """Normalise a postcode or raise an error quoting it (a postcode alone identifies nobody)."""
+    try:
+        return normalise_postcode(s)
+    except ValueError:
+        raise PydanticCustomError(
+            "uk_postcode", "{value} is not a valid UK postcode", {"value": repr(s)}
+        ) from None
+
+
+# --- Mobile -------------------------------------------------------------------------------
+
+
+def normalise_uk_mobile(s: str) -> str:
+    """Canonical national form "07700900123" from 07..., +447..., 00447... or +44 (0)7...
+
+    Spaces, hyphens, dots and brackets are ignored. Landlines, 070 personal numbers and pagers
+    raise ValueError; the message deliberately does not repeat the number.
+    """
+    compact = _MOBILE_PUNCTUATION.sub("", _TRUNK_ZERO_IN_BRACKETS.sub(r"\1", s.strip()))
+    if compact.startswith("+44"):
+        national = compact[3:]
+    elif compact.startswith("0044"):
+        national = compact[4:]
+    elif compact.startswith("0"):
+        national = compact[1:]
+    else:
+        raise ValueError("is not a valid UK mobile number")
+    if not _UK_MOBILE_NATIONAL.match(national):
+        raise ValueError("is not a valid UK mobile number")
+    return "0" + national
+
+
+def check_uk_mobile(s: str) -> str:
+    """Normalise a mobile number or raise an error that does not echo it."""
+    try:
+        return normalise_uk_mobile(s)
+    except ValueError:
+        raise PydanticCustomError("uk_mobile", "is not a valid UK mobile number") from None
+
+
+# --- Names --------------------------------------------------------------------------------
+
+
+def normalise_name_for_matching(s: str) -> str:
+    """The form of a name used only to compare demographics (contract 4.1).
+
+    Case is folded and whitespace trimmed and collapsed. Accents, apostrophes and hyphens are
+    kept: "Siân" and "Sian" may be different people, and the stored name is never altered.
+    Unicode NFC composition is applied so that "â" typed as one code point or as "a" plus a
+    combining circumflex compares equal; that changes no visible character.
+    """
+    composed = unicodedata.normalize("NFC", s)
+    return _WHITESPACE_RUN.sub(" ", composed.casefold().strip())
+
+
+def check_not_blank(s: str) -> str:
+    """Reject empty or whitespace-only text but return the text exactly as sent."""
+    if not s.strip():
+        raise PydanticCustomError("blank", "must not be empty or only spaces")
+    return s
+
+
+def blank_to_none(value: object) -> object:
+    """Treat "" or "   " in an optional field as absent, as forms and CSV exports send them."""
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
+NhsNumber = Annotated[str, AfterValidator(check_nhs_number)]
+"""Ten digits passing Modulus 11; spaces and hyphens accepted and removed."""
+
+UkPostcode = Annotated[str, AfterValidator(check_postcode)]
+"""A UK postcode in canonical "LE1 6ZG" form."""
+
+UkMobile = Annotated[str, AfterValidator(check_uk_mobile)]
+"""A UK mobile number in canonical "07700900123" form."""
+
+NonBlankStr = Annotated[str, AfterValidator(check_not_blank)]
+"""Text kept exactly as sent that must contain something other than whitespace."""
+
+BlankIsNone = BeforeValidator(blank_to_none)
+"""Add to an optional field's Annotated metadata so an empty string means absent."""

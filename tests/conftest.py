@@ -1,0 +1,3 @@
+"""Test-wide fixtures: a real Kafka broker and real databases (SQLite and PostgreSQL)."""
+
+pytest_plugins = ["tests.fixtures.kafka", "tests.fixtures.postgres"]
