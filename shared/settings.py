@@ -49,6 +49,9 @@ class ServiceSettings(BaseSettings):
         validation_alias=env("KAFKA_TOPIC_NAMESPACE"),
         description="prefix for topic and group names: isolates test runs on one broker",
     )
+    kafka_session_timeout_ms: int = Field(
+        10_000, ge=1_000, validation_alias=env("KAFKA_SESSION_TIMEOUT_MS")
+    )
     kafka_batch_size: int = Field(500, ge=1, validation_alias=env("KAFKA_BATCH_SIZE"))
     token_secret: str = Field(DEV_TOKEN_SECRET, validation_alias=env("TOKEN_SECRET"))
     http_host: str = "127.0.0.1"

@@ -46,5 +46,6 @@ def bootstrap(
         title="Carers Connect registry",
         description="One carer record shared by every partner: tell us once.",
     )
+    app.state.unit_of_work = unit_of_work
     app.include_router(http.router)
     return Registry(settings, runtime, processor, app)

@@ -279,6 +279,8 @@ group.initial.rebalance.delay.ms=0
 # After a kill the restarted broker waits out its old registration: 9 s by default.
 broker.session.timeout.ms=4000
 broker.heartbeat.interval.ms=1000
+# Lets fault tests use short consumer sessions, so a killed member is replaced in seconds.
+group.min.session.timeout.ms=2000
 """)
 
     def _signal(self, sig: signal.Signals) -> None:

@@ -70,8 +70,8 @@ def subscriber_options(settings: ServiceSettings) -> dict[str, Any]:
         "max_records": settings.kafka_batch_size,
         "batch_timeout_ms": 100,
         "max_poll_interval_ms": 300_000,
-        "session_timeout_ms": 10_000,
-        "heartbeat_interval_ms": 3_000,
+        "session_timeout_ms": settings.kafka_session_timeout_ms,
+        "heartbeat_interval_ms": max(settings.kafka_session_timeout_ms // 3, 500),
     }
 
 

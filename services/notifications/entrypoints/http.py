@@ -33,4 +33,4 @@ async def list_notifications(
 ) -> list[NotificationPublic]:
     async with request.app.state.unit_of_work() as uow:
         rows = await uow.notifications_for(carer_id)
-    return [NotificationPublic.model_validate(row, from_attributes=True) for row in rows]
+        return [NotificationPublic.model_validate(row, from_attributes=True) for row in rows]

@@ -14,7 +14,7 @@ from services.registry.adapters.orm import CarerRow
 from services.registry.bootstrap import Registry
 from shared import topics
 from shared.messaging.tables import InboxRecord
-from tests.harness import events_on, eventually, identification, produce
+from tests.harness import events_on, eventually, identification, produce, read_topic
 
 pytestmark = pytest.mark.kafka
 
@@ -111,3 +111,27 @@ def test_dead_letters_are_json_documents() -> None:
     assert letter["original_bytes"] == b"\xff" * 10
     assert (letter["partition"], letter["offset"], letter["key"]) == (2, 41, "k")
     assert json.loads(dead_letter_value(record, "registry", "x"))["original_truncated"] is False
+
+
+async def test_dead_letters_can_be_listed_and_replayed_to_their_original_topic(
+    registry: Registry, kafka_bootstrap: str, namespace: str
+) -> None:
+    from shared.ops import deadletters
+
+    bad = identification(person__postcode="NOT A POSTCODE").to_bytes()
+    await produce(kafka_bootstrap, namespace + topics.INBOUND, [bad], b"9434765919")
+    await eventually(lambda: _all(kafka_bootstrap, namespace + topics.DEADLETTER, at_least=1))
+
+    listed = deadletters.read_all(kafka_bootstrap, namespace)
+    assert [d.letter["reason"] for d in listed] == [
+        "data.person.postcode: 'NOT A POSTCODE' is not a valid UK postcode"
+    ]
+    replayed = deadletters.replay(kafka_bootstrap, [listed[0].position], namespace)
+
+    assert [d.letter["original_bytes"] for d in replayed] == [bad]
+    originals = [r.value for r in await read_topic(kafka_bootstrap, namespace + topics.INBOUND)]
+    assert originals.count(bad) == 2  # back on its topic; still bad, so dead-lettered again
+    again = await eventually(
+        lambda: _all(kafka_bootstrap, namespace + topics.DEADLETTER, at_least=2)
+    )
+    assert again[0]["reason"] == again[1]["reason"]

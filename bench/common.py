@@ -1,0 +1,129 @@
+"""What every benchmark needs: a broker, a PostgreSQL database, identities, figures."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import random
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from shared.events import CloudEvent, is_valid_nhs_number
+from shared.kafka.admin import ensure_topics
+from shared.kafka.local_broker import LocalKafka
+from shared.topics import namespaced
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+@contextlib.contextmanager
+def kafka() -> Iterator[str]:
+    """KAFKA_BOOTSTRAP_SERVERS if set, else a fresh local broker for this run."""
+    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        yield os.environ["KAFKA_BOOTSTRAP_SERVERS"]
+        return
+    broker = LocalKafka(Path(tempfile.mkdtemp(prefix="bench-kafka-")))
+    broker.start()
+    try:
+        yield broker.bootstrap_servers
+    finally:
+        broker.stop()
+
+
+@contextlib.contextmanager
+def postgres() -> Iterator[Any]:
+    """A throwaway PostgreSQL cluster (fsync on: honest figures), or None without binaries."""
+    from shared.pgcluster import PgBinariesNotFound, PgCluster
+
+    try:
+        home = Path(tempfile.mkdtemp(prefix="bench-pg-"))
+        home.chmod(0o755)  # initdb runs as the postgres user when we are root
+        cluster = PgCluster(home / "data")
+        cluster.init()
+    except PgBinariesNotFound:
+        yield None
+        return
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+def namespace(bootstrap: str, name: str) -> str:
+    ns = f"bench{int(time.time())}{name}."
+    ensure_topics(bootstrap, namespaced(ns))
+    return ns
+
+
+def nhs_numbers(count: int, seed: int = 7) -> list[str]:
+    rng = random.Random(seed)
+    seen: set[str] = set()
+    while len(seen) < count:
+        candidate = "9" + "".join(str(rng.randrange(10)) for _ in range(9))
+        if is_valid_nhs_number(candidate):
+            seen.add(candidate)
+    return sorted(seen)
+
+
+def identification(nhs_number: str, index: int) -> CloudEvent:
+    """A realistic identification of about 1 KB."""
+    return CloudEvent.new(
+        "carer.identified",
+        "ods:C82001",
+        nhs_number,
+        {
+            "identified_by": {"kind": "gp", "org_code": "C82001", "org_name": "Example Surgery"},
+            "person": {
+                "nhs_number": nhs_number,
+                "given_name": f"Carer{index}",
+                "family_name": "O'Connor-Smith",
+                "date_of_birth": "1968-04-12",
+                "postcode": "LE1 6ZG",
+                "email": f"carer{index}@example.org",
+                "mobile": "07700900123",
+            },
+            "caring_for": [
+                {
+                    "relationship": "parent",
+                    "needs": ["dementia", "physical_disability"],
+                    "lives_with_carer": False,
+                }
+            ],
+            "preferences": {
+                "contact_channels": ["sms", "email"],
+                "easy_read": False,
+                "language": "en",
+            },
+            "consent": {
+                "share_with": ["gp", "council", "vasl"],
+                "contact": True,
+                "recorded_at": "2026-03-01T10:00:00Z",
+            },
+            "support_requested": ["carers_assessment", "vasl_support"],
+            "story": "I look after my mum most evenings and weekends. She has dementia and "
+            "needs help with washing, meals and her medicines. I work full time and I am "
+            "tired; I would like someone to talk to and a break now and then. " * 2,
+        },
+    )
+
+
+def cpu_model() -> str:
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
+
+
+def report(name: str, figures: dict[str, Any]) -> Path:
+    RESULTS.mkdir(exist_ok=True)
+    figures = {"benchmark": name, "cpu": cpu_model(), "cores": os.cpu_count(), **figures}
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(figures, indent=2))
+    return path

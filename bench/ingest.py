@@ -1,0 +1,195 @@
+"""Registry ingest beside the raw Kafka ceiling, on the same broker, in one run.
+
+    .venv/bin/python -m bench.ingest [--events 20000]
+
+1. raw: aiokafka produce -> consume of ~1 KB events (acks=all, idempotent producer), the
+   most any consumer could do on this broker and machine;
+2. registry: the registry service as its own process on PostgreSQL (fsync on, inbox and
+   outbox on; SQLite when no PostgreSQL binaries), ingesting the same number of distinct
+   identifications: messages/s until every carer is stored and every outbox row published,
+   and the registry process's CPU time per identification.
+Prints the figures and their ratio, and writes bench/results/ingest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from sqlalchemy import text
+
+from bench.common import identification, kafka, namespace, nhs_numbers, postgres, report
+from services.registry.__main__ import MIGRATIONS
+from shared import topics
+from shared.db import make_engine
+from shared.kafka.local_broker import free_ports
+from shared.migrations import upgrade_async
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+async def raw_ceiling(bootstrap: str, ns: str, payloads: list[bytes]) -> float:
+    topic = ns + topics.INBOUND
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=ns + "raw",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        max_poll_records=2000,
+    )
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=5,
+        max_batch_size=256 * 1024,
+    )
+    await consumer.start()
+    await producer.start()
+    while not consumer.assignment():
+        await asyncio.sleep(0.05)
+    started = time.perf_counter()
+
+    async def send_all() -> None:
+        futures = [
+            await producer.send(topic, p, key=str(i).encode()) for i, p in enumerate(payloads)
+        ]
+        await asyncio.gather(*futures)
+
+    sending = asyncio.create_task(send_all())
+    received = 0
+    while received < len(payloads):
+        batch = await consumer.getmany(timeout_ms=1000, max_records=2000)
+        received += sum(len(records) for records in batch.values())
+        if batch:
+            await consumer.commit()
+    elapsed = time.perf_counter() - started
+    await sending
+    await producer.stop()
+    await consumer.stop()
+    return len(payloads) / elapsed
+
+
+async def registry_rate(
+    bootstrap: str, ns: str, database_url: str, payloads: list[tuple[bytes, bytes]]
+) -> dict[str, float]:
+    await upgrade_async(MIGRATIONS, database_url)
+    port = free_ports(1)[0]
+    env = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "KAFKA_TOPIC_NAMESPACE": ns,
+        "REGISTRY_DATABASE_URL": database_url,
+        "REGISTRY_HTTP_PORT": str(port),
+        "LOG_LEVEL": "WARNING",
+        "KAFKA_BATCH_SIZE": os.environ.get("KAFKA_BATCH_SIZE", "500"),
+    }
+    log = Path(tempfile.mkdtemp()) / "registry.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "services.registry", "serve"],
+        cwd=REPO,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        async with httpx.AsyncClient() as client:
+            for _ in range(300):
+                try:
+                    if (await client.get(f"http://127.0.0.1:{port}/health")).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.2)
+        await asyncio.sleep(1.0)  # let the consumer group settle on its partitions
+        engine = make_engine(database_url)
+        cpu_before = psutil.Process(process.pid).cpu_times()
+        producer = AIOKafkaProducer(
+            bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5
+        )
+        await producer.start()
+        started = time.perf_counter()
+        futures = [
+            await producer.send(ns + topics.INBOUND, value, key=key) for key, value in payloads
+        ]
+        await asyncio.gather(*futures)
+        await producer.stop()
+        while True:
+            async with engine.connect() as connection:
+                carers = await connection.scalar(text("SELECT count(*) FROM carers"))
+                pending = await connection.scalar(text("SELECT count(*) FROM outbox"))
+            if carers == len(payloads) and pending == 0:
+                break
+            if process.poll() is not None:
+                raise RuntimeError(log.read_text()[-3000:])
+            await asyncio.sleep(0.05)
+        elapsed = time.perf_counter() - started
+        cpu_after = psutil.Process(process.pid).cpu_times()
+        await engine.dispose()
+        cpu = (cpu_after.user + cpu_after.system) - (cpu_before.user + cpu_before.system)
+        return {
+            "per_second": len(payloads) / elapsed,
+            "cpu_us_per_event": cpu / len(payloads) * 1e6,
+            "rss_mb": psutil.Process(process.pid).memory_info().rss / 2**20,
+        }
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
+async def main(events: int) -> None:
+    numbers = nhs_numbers(events)
+    identifications = [(n.encode(), identification(n, i).to_bytes()) for i, n in enumerate(numbers)]
+    size = sum(len(v) for _, v in identifications) / events
+    with kafka() as bootstrap, postgres() as cluster:
+        raw = await raw_ceiling(
+            bootstrap, namespace(bootstrap, "raw"), [v for _, v in identifications]
+        )
+        if cluster is not None:
+            cluster.create_database("bench_registry")
+            database_url, database = cluster.url("bench_registry"), "PostgreSQL"
+        else:
+            database_url = f"sqlite+aiosqlite:///{tempfile.mkdtemp()}/registry.db"
+            database = "SQLite"
+        registry = await registry_rate(
+            bootstrap, namespace(bootstrap, "reg"), database_url, identifications
+        )
+    figures = {
+        "events": events,
+        "event_bytes": round(size),
+        "database": database,
+        "raw_kafka_per_second": round(raw),
+        "registry_ingest_per_second": round(registry["per_second"]),
+        "registry_cpu_us_per_event": round(registry["cpu_us_per_event"]),
+        "registry_rss_mb": round(registry["rss_mb"]),
+        "ratio_to_raw": round(registry["per_second"] / raw, 3),
+    }
+    path = report("ingest", figures)
+    print(f"{events} events of ~{size:.0f} bytes, registry on {database}")
+    print(f"raw aiokafka produce->consume (acks=all, idempotent): {raw:10.0f} msg/s")
+    print(
+        f"registry ingest (inbox + outbox, one record each):     "
+        f"{registry['per_second']:10.0f} identifications/s  "
+        f"({registry['per_second'] / raw:.1%} of raw)"
+    )
+    print(
+        f"registry CPU per identification: {registry['cpu_us_per_event']:.0f} µs; "
+        f"resident memory {registry['rss_mb']:.0f} MB"
+    )
+    print(f"written to {path}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=20_000)
+    asyncio.run(main(parser.parse_args().events))

@@ -1,0 +1,70 @@
+"""``carers`` (or ``python -m shared.cli``): developer and operator commands.
+
+token --role gp --org C82001         mint a development bearer token
+deadletters list [--json]            what could not be processed, and why
+deadletters replay 0:12 1:40 ...     resend chosen originals after a fix
+topics                               create the contract topics (idempotent)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from shared.settings import ServiceSettings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="carers", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    token = sub.add_parser("token", help="mint a development bearer token")
+    token.add_argument(
+        "--role", required=True, choices=["gp", "hospital", "council", "vasl", "admin"]
+    )
+    token.add_argument("--org", required=True, help="organisation code, e.g. an ODS code")
+    token.add_argument("--hours", type=float, default=12)
+    letters = sub.add_parser("deadletters", help="list or replay dead letters")
+    letters.add_argument("action", choices=["list", "replay"])
+    letters.add_argument("positions", nargs="*", help="replay: partition:offset on the DLQ")
+    letters.add_argument("--json", action="store_true")
+    sub.add_parser("topics", help="create the contract topics")
+    args = parser.parse_args(argv)
+    settings = ServiceSettings()
+
+    if args.command == "token":
+        from datetime import timedelta
+
+        from shared.auth import mint_token
+
+        print(
+            mint_token(settings.token_secret, args.role, args.org, ttl=timedelta(hours=args.hours))
+        )
+        return 0
+    if args.command == "topics":
+        from shared.kafka.admin import ensure_topics
+        from shared.topics import namespaced
+
+        created = ensure_topics(
+            settings.kafka_bootstrap_servers, namespaced(settings.kafka_topic_namespace)
+        )
+        print("created: " + (", ".join(created) or "none (all existed)"))
+        return 0
+
+    from shared.ops import deadletters
+
+    bootstrap, namespace = settings.kafka_bootstrap_servers, settings.kafka_topic_namespace
+    if args.action == "list":
+        for dead in deadletters.read_all(bootstrap, namespace):
+            print(deadletters.as_json(dead) if args.json else deadletters.describe(dead))
+        return 0
+    if not args.positions:
+        parser.error("replay needs at least one partition:offset (see `deadletters list`)")
+    for dead in deadletters.replay(bootstrap, args.positions, namespace):
+        print(f"replayed {deadletters.describe(dead)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

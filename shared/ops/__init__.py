@@ -1,0 +1,1 @@
+"""Operator and developer commands: the local stack, the demo, tokens, dead letters."""
