@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 
 from services.registry.entrypoints import http, kafka
-from services.registry.service_layer.handlers import HANDLERS
+from services.registry.service_layer.handlers import BATCH_HANDLERS, HANDLERS
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from services.registry.settings import RegistrySettings
 from shared.events import parse_inbound
@@ -39,7 +39,9 @@ def bootstrap(
     def unit_of_work() -> RegistryUnitOfWork:
         return runtime.unit_of_work(RegistryUnitOfWork)
 
-    processor = EventProcessor("registry", unit_of_work, HANDLERS, parse_inbound)
+    processor = EventProcessor(
+        "registry", unit_of_work, HANDLERS, parse_inbound, batch_handlers=BATCH_HANDLERS
+    )
     kafka.register_subscribers(runtime.broker, processor, settings)
     app = http_app(
         runtime,

@@ -10,6 +10,10 @@ after the work is durable. A handler that finds an event unprocessable (say, con
 unknown carer) raises :class:`Unprocessable`; the batch is rolled back and run again with
 that event dead-lettered, so no other event's work is lost or done twice. Any other error
 (the database is down) propagates: the subscriber seeks back and the batch is redelivered.
+
+A service may give a *batch handler* for an event type: consecutive events of that type are
+handed over together, so the handler can read and write set-at-a-time. Only consecutive
+runs are grouped, so events keep their order.
 """
 
 from __future__ import annotations
@@ -32,16 +36,22 @@ from shared.telemetry import continued_span
 log = logging.getLogger(__name__)
 
 U = TypeVar("U", bound=UnitOfWork)
+Event = tuple[CloudEvent, Any]
 Handler = Callable[[CloudEvent, Any, U], Awaitable[None]]
+BatchHandler = Callable[[list[Event], U], Awaitable[None]]
 Parser = Callable[[bytes], tuple[CloudEvent, BaseModel]]
 
 
-class Unprocessable(Exception):
-    """A valid event that cannot be applied; it goes to the dead-letter topic with ``reason``."""
+class Unprocessable(Exception):  # noqa: N818 - reads as a verdict: "Unprocessable(reason)"
+    """A valid event that cannot be applied; it goes to the dead-letter topic with ``reason``.
 
-    def __init__(self, reason: str) -> None:
+    A batch handler names the event (``event_id``) so only that one is set aside.
+    """
+
+    def __init__(self, reason: str, event_id: str | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.event_id = event_id
 
 
 @dataclass
@@ -51,6 +61,14 @@ class BatchOutcome:
     dead_lettered: int = 0
     ignored: int = 0
     reasons: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Batch:
+    records: Sequence[RawRecord]
+    parsed: dict[int, Event] = field(default_factory=dict)
+    dead: dict[int, str] = field(default_factory=dict)
+    skipped: set[int] = field(default_factory=set)
 
 
 class EventProcessor(Generic[U]):
@@ -63,42 +81,27 @@ class EventProcessor(Generic[U]):
         handlers: Mapping[str, Handler[U]],
         parse: Parser,
         *,
+        batch_handlers: Mapping[str, BatchHandler[U]] | None = None,
         ignored: Collection[str] = (),
         retry_delay_seconds: float = 1.0,
     ) -> None:
         self.service = service
         self._uow_factory = uow_factory
         self._handlers = handlers
+        self._batch_handlers = batch_handlers or {}
         self._parse = parse
         self._ignored = frozenset(ignored)
         self._retry_delay = retry_delay_seconds
 
+    @property
+    def handled_types(self) -> frozenset[str]:
+        return frozenset(self._handlers) | frozenset(self._batch_handlers)
+
     async def process(self, records: Sequence[RawRecord]) -> BatchOutcome:
-        dead: dict[int, str] = {}
-        parsed: dict[int, tuple[CloudEvent, BaseModel]] = {}
-        skipped: set[int] = set()
-        for index, record in enumerate(records):
-            try:
-                envelope, body = self._parse(record.value or b"")
-            except InvalidEvent as invalid:
-                if invalid.event is not None and invalid.event.type in self._ignored:
-                    skipped.add(index)  # not ours to judge: we do not read this type
-                else:
-                    dead[index] = invalid.reason
-                continue
-            if envelope.type in self._ignored:
-                skipped.add(index)
-                continue
-            if envelope.type not in self._handlers:
-                dead[index] = (
-                    f"envelope.type: {envelope.type!r} is not handled by {self.service} "
-                    f"on {record.topic}"
-                )
-                continue
-            parsed[index] = (envelope, body)
+        batch = self._parse_all(records)
         try:
             while True:
-                outcome = await self._attempt(records, parsed, dead, skipped)
+                outcome = await self._attempt(batch)
                 if outcome is not None:
                     return outcome
         except Exception:
@@ -106,52 +109,114 @@ class EventProcessor(Generic[U]):
             await asyncio.sleep(self._retry_delay)  # do not spin against a broken database
             raise
 
-    async def _attempt(
-        self,
-        records: Sequence[RawRecord],
-        parsed: dict[int, tuple[CloudEvent, BaseModel]],
-        dead: dict[int, str],
-        skipped: set[int],
-    ) -> BatchOutcome | None:
-        outcome = BatchOutcome(ignored=len(skipped))
+    def _parse_all(self, records: Sequence[RawRecord]) -> _Batch:
+        batch = _Batch(records)
+        handled = self.handled_types
+        for index, record in enumerate(records):
+            try:
+                envelope, body = self._parse(record.value or b"")
+            except InvalidEvent as invalid:
+                if invalid.event is not None and invalid.event.type in self._ignored:
+                    batch.skipped.add(index)  # not ours to judge: we do not read this type
+                else:
+                    batch.dead[index] = invalid.reason
+                continue
+            if envelope.type in self._ignored:
+                batch.skipped.add(index)
+            elif envelope.type not in handled:
+                batch.dead[index] = (
+                    f"envelope.type: {envelope.type!r} is not handled by {self.service} "
+                    f"on {record.topic}"
+                )
+            else:
+                batch.parsed[index] = (envelope, body)
+        return batch
+
+    async def _attempt(self, batch: _Batch) -> BatchOutcome | None:
+        outcome = BatchOutcome(ignored=len(batch.skipped))
         async with self._uow_factory() as uow:
-            for index, record in enumerate(records):
-                if index in skipped:
+            # Why: Kafka delivers at least once; a repeated (source, id) has no effect, and a
+            # redelivered bad record is not dead-lettered twice (its position is its id).
+            claims = {}
+            for index, record in enumerate(batch.records):
+                if index in batch.dead:
+                    claims[index] = (record.inbox_source, str(record.offset), "deadletter")
+                elif index in batch.parsed:
+                    envelope = batch.parsed[index][0]
+                    claims[index] = (envelope.source, envelope.id, envelope.type)
+            new = await uow.claim_many(claims.values())
+            run: list[Event] = []
+            run_type: str | None = None
+            for index, record in enumerate(batch.records):
+                if index not in claims:
                     continue
-                if index in dead:
-                    # Why: a redelivered bad record must not be dead-lettered twice.
-                    if await uow.claim(record.inbox_source, str(record.offset), "deadletter"):
-                        uow.publish_raw(
-                            topics.DEADLETTER,
-                            record.key.decode("utf-8", "replace") if record.key else None,
-                            dead_letter_value(record, self.service, dead[index]),
-                        )
-                        outcome.dead_lettered += 1
-                        outcome.reasons.append(dead[index])
-                    continue
-                envelope, body = parsed[index]
-                # Why: Kafka delivers at least once; a repeated (source, id) has no effect.
-                if not await uow.claim(envelope.source, envelope.id, envelope.type):
+                pair = claims[index][:2]
+                if pair not in new:
                     outcome.duplicates += 1
                     continue
-                with continued_span(
-                    f"{self.service}.{envelope.type}",
-                    envelope.traceparent,
-                    **{
-                        "cloudevents.event_type": envelope.type,
-                        "cloudevents.event_id": envelope.id,
-                    },
-                ):
-                    try:
-                        await self._handlers[envelope.type](envelope, body, uow)
-                    except Unprocessable as refused:
-                        dead[index] = refused.reason
-                        log.info("event %s refused: %s", envelope.id, refused.reason)
-                        return None  # roll back and run the batch again without it
-                outcome.processed += 1
+                new.discard(pair)  # a second copy later in this same batch is a duplicate
+                if index in batch.dead:
+                    self._dead_letter(uow, record, batch.dead[index], outcome)
+                    continue
+                envelope, body = batch.parsed[index]
+                if run and envelope.type != run_type:
+                    if not await self._handle_run(run, uow, batch, outcome):
+                        return None
+                    run = []
+                if envelope.type in self._batch_handlers:
+                    run.append((envelope, body))
+                    run_type = envelope.type
+                elif not await self._handle_one(envelope, body, uow, batch, outcome):
+                    return None
+            if run and not await self._handle_run(run, uow, batch, outcome):
+                return None
             await uow.commit()
         failpoint("processor.after_commit")  # committed, offsets not yet: redelivery follows
         return outcome
+
+    def _dead_letter(self, uow: U, record: RawRecord, reason: str, outcome: BatchOutcome) -> None:
+        key = record.key.decode("utf-8", "replace") if record.key is not None else None
+        uow.publish_raw(topics.DEADLETTER, key, dead_letter_value(record, self.service, reason))
+        outcome.dead_lettered += 1
+        outcome.reasons.append(reason)
+
+    async def _handle_one(
+        self, envelope: CloudEvent, body: Any, uow: U, batch: _Batch, outcome: BatchOutcome
+    ) -> bool:
+        with continued_span(
+            f"{self.service}.{envelope.type}",
+            envelope.traceparent,
+            **{"cloudevents.event_type": envelope.type, "cloudevents.event_id": envelope.id},
+        ):
+            try:
+                await self._handlers[envelope.type](envelope, body, uow)
+            except Unprocessable as refused:
+                self._set_aside(batch, envelope.id, refused.reason)
+                return False
+        outcome.processed += 1
+        return True
+
+    async def _handle_run(
+        self, run: list[Event], uow: U, batch: _Batch, outcome: BatchOutcome
+    ) -> bool:
+        try:
+            await self._batch_handlers[run[0][0].type](run, uow)
+        except Unprocessable as refused:
+            event_id = refused.event_id or run[0][0].id
+            self._set_aside(batch, event_id, refused.reason)
+            return False
+        outcome.processed += len(run)
+        return True
+
+    def _set_aside(self, batch: _Batch, event_id: str, reason: str) -> None:
+        """Dead-letter this event on the next attempt; the caller rolls back and retries."""
+        for index, (envelope, _body) in list(batch.parsed.items()):
+            if envelope.id == event_id:
+                del batch.parsed[index]
+                batch.dead[index] = reason
+                log.info("event %s refused: %s", event_id, reason)
+                return
+        raise RuntimeError(f"Unprocessable names an event not in the batch: {event_id}")
 
 
 def raw_records(message: Any) -> list[RawRecord]:

@@ -1,17 +1,26 @@
-"""Loading and saving carer records, and the locks that keep matching sound under concurrency."""
+"""Loading and saving carer records, and the locks that keep matching sound under concurrency.
+
+The repository is an identity map over the transaction: a batch of identifications preloads
+every record it could match in one query, matching then runs in memory (so two reports of
+one person in the same batch meet each other), and :meth:`flush` writes new and changed
+records set-at-a-time.
+"""
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
+from collections.abc import Iterable
 
-from sqlalchemy import text
+import orjson
+from sqlalchemy import bindparam, insert, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.registry.adapters.orm import CarerRow, MatchLock, MatchReview
 from services.registry.domain.model import Carer
+from shared.messaging.tables import utcnow
+
+CARERS = CarerRow.__table__  # type: ignore[attr-defined]
+CHUNK = 500
 
 
 class CarerRepository:
@@ -19,13 +28,17 @@ class CarerRepository:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        self._rows: dict[str, CarerRow] = {}
+        self._by_id: dict[str, Carer] = {}
+        self._by_nhs: dict[str, str] = {}
+        self._by_key: dict[str, list[str]] = {}
+        self._new: dict[str, Carer] = {}
+        self._dirty: dict[str, Carer] = {}
 
     @property
     def _dialect(self) -> str:
         return self.session.bind.dialect.name if self.session.bind else "sqlite"
 
-    async def lock(self, keys: list[str]) -> None:
+    async def lock(self, keys: Iterable[str]) -> None:
         """Serialise every transaction that matches on any of ``keys``.
 
         PostgreSQL: a row per key, created if missing and locked FOR UPDATE in sorted order
@@ -34,61 +47,112 @@ class CarerRepository:
         it. SQLite: every write transaction already holds the database's write lock from its
         first statement (BEGIN IMMEDIATE), which serialises matching outright.
         """
-        if self._dialect != "postgresql" or not keys:
-            return
         ordered = sorted(set(keys))
-        await self.session.exec(  # type: ignore[call-overload]
-            pg_insert(MatchLock).values([{"key": k} for k in ordered]).on_conflict_do_nothing()
-        )
-        await self.session.exec(  # type: ignore[call-overload]
+        if self._dialect != "postgresql" or not ordered:
+            return
+        for start in range(0, len(ordered), CHUNK):
+            chunk = ordered[start : start + CHUNK]
+            await self.session.execute(
+                pg_insert(MatchLock).values([{"key": k} for k in chunk]).on_conflict_do_nothing()
+            )
+        await self.session.execute(
             text("SELECT key FROM match_locks WHERE key = ANY(:keys) ORDER BY key FOR UPDATE"),
-            params={"keys": ordered},
+            {"keys": ordered},
         )
+
+    async def preload(self, nhs_numbers: Iterable[str], match_keys: Iterable[str]) -> None:
+        """Load every record holding one of these numbers or demographic keys."""
+        numbers = [n for n in set(nhs_numbers) if n not in self._by_nhs]
+        keys = [k for k in set(match_keys) if k not in self._by_key]
+        for start in range(0, max(len(numbers), len(keys)), CHUNK):
+            conditions = []
+            if numbers[start : start + CHUNK]:
+                conditions.append(CARERS.c.nhs_number.in_(numbers[start : start + CHUNK]))
+            if keys[start : start + CHUNK]:
+                conditions.append(CARERS.c.match_key.in_(keys[start : start + CHUNK]))
+            rows = await self.session.execute(
+                select(CARERS.c.document).where(or_(*conditions)).order_by(CARERS.c.created_at)
+            )
+            for (document,) in rows:
+                self._remember(Carer.from_document(orjson.loads(document)))
+        for key in keys:
+            self._by_key.setdefault(key, [])
+
+    def find_by_nhs_number(self, nhs_number: str) -> Carer | None:
+        carer_id = self._by_nhs.get(nhs_number)
+        return self._by_id[carer_id] if carer_id else None
+
+    def find_by_match_key(self, key: str, *, without_nhs_number: bool = False) -> list[Carer]:
+        carers = [self._by_id[i] for i in self._by_key.get(key, [])]
+        return [c for c in carers if c.nhs_number is None] if without_nhs_number else carers
 
     async def get(self, carer_id: str) -> Carer | None:
-        row = await self.session.get(CarerRow, carer_id)
-        return self._load(row)
+        if carer_id not in self._by_id:
+            document = await self.session.scalar(
+                select(CARERS.c.document).where(CARERS.c.carer_id == carer_id)
+            )
+            if document is None:
+                return None
+            self._remember(Carer.from_document(orjson.loads(document)))
+        return self._by_id[carer_id]
 
     async def by_nhs_number(self, nhs_number: str) -> Carer | None:
-        result = await self.session.exec(select(CarerRow).where(CarerRow.nhs_number == nhs_number))
-        return self._load(result.first())
+        await self.preload([nhs_number], [])
+        return self.find_by_nhs_number(nhs_number)
 
-    async def by_match_key(self, key: str, *, without_nhs_number: bool = False) -> list[Carer]:
-        query = select(CarerRow).where(CarerRow.match_key == key)
-        if without_nhs_number:
-            query = query.where(col(CarerRow.nhs_number).is_(None))
-        rows = (await self.session.exec(query.order_by(col(CarerRow.created_at)))).all()
-        return [c for c in (self._load(r) for r in rows) if c is not None]
+    def add(self, carer: Carer) -> None:
+        self._remember(carer)
+        self._new[carer.carer_id] = carer
 
-    async def add(self, carer: Carer) -> None:
-        row = CarerRow(
-            carer_id=carer.carer_id,
-            nhs_number=carer.nhs_number,
-            match_key=carer.match_key,
-            version=carer.version,
-            document=json.dumps(carer.to_document(), ensure_ascii=False),
-        )
-        self.session.add(row)
-        self._rows[carer.carer_id] = row
-
-    async def save(self, carer: Carer) -> None:
-        row = self._rows.get(carer.carer_id) or await self.session.get(CarerRow, carer.carer_id)
-        if row is None:
-            await self.add(carer)
-            return
-        row.nhs_number = carer.nhs_number
-        row.match_key = carer.match_key
-        row.version = carer.version
-        row.document = json.dumps(carer.to_document(), ensure_ascii=False)
-        row.updated_at = datetime.now(UTC)
-        self.session.add(row)
-        await self.session.flush()
+    def changed(self, carer: Carer) -> None:
+        """Note a change: written at flush; the indexes learn a newly attached number."""
+        self._remember(carer)
+        if carer.carer_id not in self._new:
+            self._dirty[carer.carer_id] = carer
 
     async def hold_for_review(self, review: MatchReview) -> None:
         self.session.add(review)
 
-    def _load(self, row: CarerRow | None) -> Carer | None:
-        if row is None:
-            return None
-        self._rows[row.carer_id] = row
-        return Carer.from_document(json.loads(row.document))
+    async def flush(self) -> None:
+        now = utcnow()
+        if self._new:
+            await self.session.execute(
+                insert(CARERS),
+                [
+                    {
+                        **self._columns(c),
+                        "carer_id": c.carer_id,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for c in self._new.values()
+                ],
+            )
+        if self._dirty:
+            await self.session.execute(
+                update(CARERS).where(CARERS.c.carer_id == bindparam("id")),
+                [
+                    {**self._columns(c), "id": c.carer_id, "updated_at": now}
+                    for c in self._dirty.values()
+                ],
+            )
+        self._new, self._dirty = {}, {}
+
+    @staticmethod
+    def _columns(carer: Carer) -> dict[str, object]:
+        return {
+            "nhs_number": carer.nhs_number,
+            "match_key": carer.match_key,
+            "version": carer.version,
+            "document": orjson.dumps(carer.to_document()).decode(),
+        }
+
+    def _remember(self, carer: Carer) -> None:
+        self._by_id[carer.carer_id] = carer
+        if carer.nhs_number:
+            self._by_nhs[carer.nhs_number] = carer.carer_id
+        key = carer.match_key
+        if key is not None:
+            ids = self._by_key.setdefault(key, [])
+            if carer.carer_id not in ids:
+                ids.append(carer.carer_id)

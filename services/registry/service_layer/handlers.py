@@ -1,6 +1,6 @@
 """Registry use cases: what happens when an inbound event arrives.
 
-Plain functions ``(envelope, body, uow)``; the entrypoints validate and the processor
+Plain functions over ``(events, uow)``; the entrypoints validate and the processor
 deduplicates before these run, inside one transaction.
 """
 
@@ -15,35 +15,68 @@ from services.registry.domain.model import Carer, match_key
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from shared import topics
 from shared.events import CloudEvent
-from shared.events.inbound import CarerIdentified
+from shared.events.inbound import CarerIdentified, Person
+from shared.messaging.processor import Event
+from shared.telemetry import continued_span
 
 REGISTRY_SOURCE = "urn:carers:registry"
 
 
-async def identify_carer(
-    envelope: CloudEvent, identification: CarerIdentified, uow: RegistryUnitOfWork
-) -> None:
-    """Match an identification to one carer record (contract 4.1), or create one."""
-    person = identification.person
-    demographics = (
-        match_key(person.given_name, person.family_name, person.date_of_birth, person.postcode)
-        if person.given_name and person.family_name and person.date_of_birth and person.postcode
-        else None
-    )
+def demographic_key(person: Person) -> str | None:
+    if person.given_name and person.family_name and person.date_of_birth and person.postcode:
+        return match_key(
+            person.given_name, person.family_name, person.date_of_birth, person.postcode
+        )
+    return None
+
+
+def identity_keys(person: Person) -> list[str]:
+    """The lock names for matching this person: by number and by demographics."""
     keys = [f"nhs:{person.nhs_number}"] if person.nhs_number else []
+    demographics = demographic_key(person)
     if demographics:
         keys.append(f"demo:{demographics}")
-    await uow.carers.lock(keys)
+    return keys
 
+
+async def identify_carers(events: list[Event], uow: RegistryUnitOfWork) -> None:
+    """Match each identification to one carer record (contract 4.1), or create one.
+
+    Locks and reads happen once for the whole run of events; matching runs in memory in
+    event order, so two reports of one person in the same batch become one record.
+    """
+    people: list[Person] = [body.person for _, body in events]
+    await uow.carers.lock(key for person in people for key in identity_keys(person))
+    await uow.carers.preload(
+        (p.nhs_number for p in people if p.nhs_number),
+        (k for k in map(demographic_key, people) if k),
+    )
+    for envelope, identification in events:
+        with continued_span(
+            "registry.identify_carer",
+            envelope.traceparent,
+            **{
+                "cloudevents.event_id": envelope.id,
+                "carers.source_kind": identification.identified_by.kind,
+            },
+        ):
+            await _identify(envelope, identification, uow)
+
+
+async def _identify(
+    envelope: CloudEvent, identification: CarerIdentified, uow: RegistryUnitOfWork
+) -> None:
+    person = identification.person
+    demographics = demographic_key(person)
     carer: Carer | None = None
     candidates: list[Carer] = []
     if person.nhs_number:
-        carer = await uow.carers.by_nhs_number(person.nhs_number)
+        carer = uow.carers.find_by_nhs_number(person.nhs_number)
         if carer is None and demographics:
             # Only a record WITHOUT a number may gain this one: different numbers never merge.
-            candidates = await uow.carers.by_match_key(demographics, without_nhs_number=True)
+            candidates = uow.carers.find_by_match_key(demographics, without_nhs_number=True)
     elif demographics:
-        candidates = await uow.carers.by_match_key(demographics)
+        candidates = uow.carers.find_by_match_key(demographics)
 
     if carer is None and len(candidates) > 1:
         await _hold_for_review(envelope, candidates, uow)
@@ -53,10 +86,10 @@ async def identify_carer(
 
     if carer is None:
         carer = Carer.register(str(uuid.uuid4()), identification, envelope.id, envelope.time)
-        await uow.carers.add(carer)
+        uow.carers.add(carer)
     else:
         carer.record_identification(identification, envelope.id, envelope.time)
-        await uow.carers.save(carer)
+        uow.carers.changed(carer)
     publish_changes(carer, uow, envelope.time)
 
 
@@ -91,4 +124,5 @@ def publish_changes(carer: Carer, uow: RegistryUnitOfWork, at: datetime) -> None
     )
 
 
-HANDLERS = {"carer.identified": identify_carer}
+HANDLERS: dict[str, object] = {}
+BATCH_HANDLERS = {"carer.identified": identify_carers}

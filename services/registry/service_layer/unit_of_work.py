@@ -15,3 +15,7 @@ class RegistryUnitOfWork(UnitOfWork):
         await super().__aenter__()
         self.carers = CarerRepository(self.session)
         return self
+
+    async def flush(self) -> None:
+        await self.carers.flush()
+        await super().flush()
