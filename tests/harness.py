@@ -26,7 +26,7 @@ from shared.kafka.admin import ensure_topics
 from shared.topics import namespaced
 
 REPO = Path(__file__).resolve().parents[1]
-EXAMPLE = REPO.parent / "shared" / "contracts" / "examples" / "cloudevent-carer-identified.json"
+EXAMPLE = REPO / "docs" / "examples" / "cloudevent-carer-identified.json"
 T = TypeVar("T")
 
 

@@ -25,10 +25,7 @@ from shared.events import is_valid_nhs_number
 from shared.ops.stack import port_of, up
 from shared.settings import ServiceSettings
 
-EXAMPLE = (
-    Path(__file__).resolve().parents[3]
-    / "shared/contracts/examples/cloudevent-carer-identified.json"
-)
+EXAMPLE = Path(__file__).resolve().parents[2] / "docs/examples/cloudevent-carer-identified.json"
 
 
 def fictitious_nhs_number(rng: random.Random) -> str:

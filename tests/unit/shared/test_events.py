@@ -44,7 +44,7 @@ from shared.events import (
     parse_inbound,
 )
 
-EXAMPLE = Path("/work/shared/contracts/examples/cloudevent-carer-identified.json")
+EXAMPLE = Path(__file__).resolve().parents[3] / "docs/examples/cloudevent-carer-identified.json"
 
 Mutation = Callable[[dict[str, Any]], None]
 
