@@ -9,6 +9,7 @@ the handler returns, i.e. after its database transaction has committed, and seek
 
 from __future__ import annotations
 
+import logging
 import ssl
 from typing import Any
 
@@ -55,6 +56,9 @@ def make_broker(settings: ServiceSettings, **kwargs: Any) -> KafkaBroker:
         security=security(settings),
         ack_policy=AckPolicy.NACK_ON_ERROR,
         middlewares=(KafkaTelemetryMiddleware(),),
+        # FastStream's per-message "Received/Processed" lines go to our JSON log at DEBUG.
+        logger=logging.getLogger("faststream"),
+        log_level=logging.DEBUG,
         **PRODUCER_SAFETY,
         **kwargs,
     )
