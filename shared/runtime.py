@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -124,17 +124,27 @@ def http_app(
     title: str,
     description: str,
     on_startup: Callable[[], Any] | None = None,
+    background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
 ) -> FastAPI:
-    """The service's FastAPI app; its lifespan starts and stops the runtime."""
+    """The service's FastAPI app; its lifespan starts and stops the runtime.
+
+    ``background`` coroutines (periodic sweeps) run while the app runs, cancelled at stop.
+    """
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
         if on_startup is not None:
             await on_startup()
+        tasks = [asyncio.create_task(job()) for job in background]
         try:
             yield
         finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await runtime.stop()
 
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)

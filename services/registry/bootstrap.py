@@ -2,18 +2,36 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import partial
 
 from fastapi import FastAPI
 
 from services.registry.entrypoints import http, kafka
-from services.registry.service_layer.handlers import BATCH_HANDLERS, HANDLERS
+from services.registry.service_layer.handlers import (
+    BATCH_HANDLERS,
+    HANDLERS,
+    REFERRAL_HANDLERS,
+    recategorise_carers,
+)
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from services.registry.settings import RegistrySettings
-from shared.events import parse_inbound
+from shared import topics
+from shared.events import OUTBOUND_BODIES, parse_event, parse_inbound
 from shared.messaging.outbox import AfterPublishHook
 from shared.messaging.processor import EventProcessor
 from shared.runtime import ServiceRuntime, http_app
+from shared.topics import TOPICS
+
+log = logging.getLogger(__name__)
+REFERRAL_EVENTS = {
+    t: OUTBOUND_BODIES[t] for spec in TOPICS if spec.name == topics.REFERRALS
+    for t in spec.event_types
+}
 
 
 @dataclass
@@ -21,6 +39,7 @@ class Registry:
     settings: RegistrySettings
     runtime: ServiceRuntime
     processor: EventProcessor[RegistryUnitOfWork]
+    referral_processor: EventProcessor[RegistryUnitOfWork]
     app: FastAPI
 
     def unit_of_work(self) -> RegistryUnitOfWork:
@@ -42,12 +61,29 @@ def bootstrap(
     processor = EventProcessor(
         "registry", unit_of_work, HANDLERS, parse_inbound, batch_handlers=BATCH_HANDLERS
     )
-    kafka.register_subscribers(runtime.broker, processor, settings)
+    referral_processor = EventProcessor(
+        "registry",
+        unit_of_work,
+        REFERRAL_HANDLERS,
+        partial(parse_event, accepted=REFERRAL_EVENTS),
+        ignored=set(REFERRAL_EVENTS) - set(REFERRAL_HANDLERS),
+    )
+    kafka.register_subscribers(runtime.broker, processor, referral_processor, settings)
+
+    async def recategorise_daily() -> None:
+        while True:
+            with contextlib.suppress(Exception):
+                moved = await recategorise_carers(unit_of_work, datetime.now(UTC))
+                if moved:
+                    log.info("recategorised %d carers", moved)
+            await asyncio.sleep(settings.recategorise_seconds)
+
     app = http_app(
         runtime,
         title="Carers Connect registry",
         description="One carer record shared by every partner: tell us once.",
+        background=[recategorise_daily] if consume else [],
     )
     app.state.unit_of_work = unit_of_work
     app.include_router(http.router)
-    return Registry(settings, runtime, processor, app)
+    return Registry(settings, runtime, processor, referral_processor, app)

@@ -17,3 +17,6 @@ class RegistrySettings(ServiceSettings):
     database_url: str = Field(
         "sqlite+aiosqlite:///.data/registry.db", validation_alias=env("REGISTRY_DATABASE_URL")
     )
+    recategorise_seconds: float = Field(
+        86_400, gt=0, validation_alias=env("REGISTRY_RECATEGORISE_SECONDS")
+    )

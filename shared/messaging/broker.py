@@ -64,10 +64,14 @@ def make_broker(settings: ServiceSettings, **kwargs: Any) -> KafkaBroker:
     )
 
 
-def subscriber_options(settings: ServiceSettings) -> dict[str, Any]:
-    """Options for a service's inbound subscriber: its own group, batches, commit after work."""
+def subscriber_options(settings: ServiceSettings, group_suffix: str = "") -> dict[str, Any]:
+    """Options for a service's subscriber: its own group, batches, commit after work.
+
+    A service with two subscribers on different topics gives the second a ``group_suffix``:
+    one group per subscription keeps partition assignment simple and correct.
+    """
     return {
-        "group_id": settings.consumer_group,
+        "group_id": settings.consumer_group + group_suffix,
         "auto_offset_reset": "earliest",
         "ack_policy": AckPolicy.NACK_ON_ERROR,
         "batch": True,

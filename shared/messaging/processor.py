@@ -42,7 +42,7 @@ BatchHandler = Callable[[list[Event], U], Awaitable[None]]
 Parser = Callable[[bytes], tuple[CloudEvent, BaseModel]]
 
 
-class Unprocessable(Exception):  # noqa: N818 - reads as a verdict: "Unprocessable(reason)"
+class Unprocessable(Exception):
     """A valid event that cannot be applied; it goes to the dead-letter topic with ``reason``.
 
     A batch handler names the event (``event_id``) so only that one is set aside.

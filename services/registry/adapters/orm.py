@@ -21,6 +21,7 @@ class CarerRow(SQLModel, table=True):
     carer_id: str = Field(primary_key=True, max_length=36)
     nhs_number: str | None = Field(default=None, unique=True, max_length=10)
     match_key: str | None = Field(default=None, index=True, max_length=600)
+    category: str | None = Field(default=None, index=True, max_length=20)
     version: int = 0
     document: str = Field(sa_type=sa.Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
@@ -28,11 +29,13 @@ class CarerRow(SQLModel, table=True):
 
 
 class MatchLock(SQLModel, table=True):
-    """One row per identity key ("nhs:...", "demo:..."); locked while matching on it."""
+    """One row per identity key, locked while matching on it. The key is a SHA-256 of
+    "nhs:<number>" or "demo:<name|dob|postcode>", so the lock table holds no personal data
+    and needs nothing done on erasure."""
 
     __tablename__ = "match_locks"
 
-    key: str = Field(primary_key=True, max_length=620)
+    key: str = Field(primary_key=True, max_length=64)
 
 
 class MatchReview(SQLModel, table=True):
@@ -48,3 +51,27 @@ class MatchReview(SQLModel, table=True):
     envelope: str = Field(sa_type=sa.Text, description="the identification, to apply later")
     status: str = Field(default="open", max_length=20, index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+
+
+class ErasedCarer(SQLModel, table=True):
+    """A carer whose personal data was erased: later events naming them are refused."""
+
+    __tablename__ = "erased_carers"
+
+    carer_id: str = Field(primary_key=True, max_length=36)
+    erased_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who read (or tried to read) which carer record, and when; never the data itself."""
+
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True), index=True)
+    subject: str = Field(max_length=200)
+    role: str = Field(max_length=20)
+    org: str = Field(max_length=40)
+    action: str = Field(max_length=40)
+    carer_id: str | None = Field(default=None, max_length=36, index=True)
+    outcome: str = Field(max_length=20)

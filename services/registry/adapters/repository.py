@@ -8,14 +8,24 @@ records set-at-a-time.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
 
 import orjson
-from sqlalchemy import bindparam, insert, or_, select, text, update
+from sqlalchemy import Select, bindparam, delete, insert, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.registry.adapters.orm import CarerRow, MatchLock, MatchReview
+from services.registry.adapters.orm import (
+    AuditEntry,
+    CarerRow,
+    ErasedCarer,
+    MatchLock,
+    MatchReview,
+)
 from services.registry.domain.model import Carer
 from shared.messaging.tables import utcnow
 
@@ -26,8 +36,11 @@ CHUNK = 500
 class CarerRepository:
     """Carer records in the registry database, read and written inside the caller's UoW."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, *, lock_rows: bool = True) -> None:
         self.session = session
+        # Rows read for change are locked (PostgreSQL) so two consumers never both update
+        # one record from the same old version; HTTP reads turn this off.
+        self.lock_rows = lock_rows
         self._by_id: dict[str, Carer] = {}
         self._by_nhs: dict[str, str] = {}
         self._by_key: dict[str, list[str]] = {}
@@ -47,7 +60,7 @@ class CarerRepository:
         it. SQLite: every write transaction already holds the database's write lock from its
         first statement (BEGIN IMMEDIATE), which serialises matching outright.
         """
-        ordered = sorted(set(keys))
+        ordered = sorted({hashlib.sha256(k.encode()).hexdigest() for k in keys})
         if self._dialect != "postgresql" or not ordered:
             return
         for start in range(0, len(ordered), CHUNK):
@@ -71,12 +84,19 @@ class CarerRepository:
             if keys[start : start + CHUNK]:
                 conditions.append(CARERS.c.match_key.in_(keys[start : start + CHUNK]))
             rows = await self.session.execute(
-                select(CARERS.c.document).where(or_(*conditions)).order_by(CARERS.c.created_at)
+                self._locking(
+                    select(CARERS.c.document).where(or_(*conditions)).order_by(CARERS.c.carer_id)
+                )
             )
             for (document,) in rows:
                 self._remember(Carer.from_document(orjson.loads(document)))
         for key in keys:
             self._by_key.setdefault(key, [])
+
+    def _locking(self, query: Select[Any]) -> Select[Any]:
+        return (
+            query.with_for_update() if self.lock_rows and self._dialect == "postgresql" else query
+        )
 
     def find_by_nhs_number(self, nhs_number: str) -> Carer | None:
         carer_id = self._by_nhs.get(nhs_number)
@@ -89,7 +109,7 @@ class CarerRepository:
     async def get(self, carer_id: str) -> Carer | None:
         if carer_id not in self._by_id:
             document = await self.session.scalar(
-                select(CARERS.c.document).where(CARERS.c.carer_id == carer_id)
+                self._locking(select(CARERS.c.document).where(CARERS.c.carer_id == carer_id))
             )
             if document is None:
                 return None
@@ -138,11 +158,76 @@ class CarerRepository:
             )
         self._new, self._dirty = {}, {}
 
+    async def erase(self, carer_id: str, at: datetime) -> bool:
+        """Remove the record and everything personal held about it; False if not found.
+
+        The carer row goes, and so do reviews that held an identification naming it. What
+        stays: the inbox's (source, id) pairs and the audit log's carer id, neither personal.
+        """
+        await self.flush()
+        found = await self.session.execute(delete(CARERS).where(CARERS.c.carer_id == carer_id))
+        if not found.rowcount:  # type: ignore[attr-defined]
+            return False
+        reviews = MatchReview.__table__  # type: ignore[attr-defined]
+        await self.session.execute(
+            delete(reviews).where(reviews.c.candidate_ids.like(f'%"{carer_id}"%'))
+        )
+        self.session.add(ErasedCarer(carer_id=carer_id, erased_at=at))
+        carer = self._by_id.pop(carer_id, None)
+        if carer and carer.nhs_number:
+            self._by_nhs.pop(carer.nhs_number, None)
+        return True
+
+    async def was_erased(self, carer_id: str) -> bool:
+        return await self.session.get(ErasedCarer, carer_id) is not None
+
+    async def remove_merged(self, carer_id: str) -> None:
+        """Delete a record folded into another after a review (its data lives on there)."""
+        await self.flush()
+        await self.session.execute(delete(CARERS).where(CARERS.c.carer_id == carer_id))
+        self._by_id.pop(carer_id, None)
+
+    async def ids_with_category(
+        self, categories: list[str], limit: int = 1000, after: str = ""
+    ) -> list[str]:
+        rows = await self.session.execute(
+            select(CARERS.c.carer_id)
+            .where(CARERS.c.category.in_(categories), CARERS.c.carer_id > after)
+            .order_by(CARERS.c.carer_id)
+            .limit(limit)
+        )
+        return [row[0] for row in rows]
+
+    # -- reviews and the audit log --------------------------------------------------------
+
+    async def open_reviews(self) -> list[MatchReview]:
+        rows = await self.session.execute(
+            select(MatchReview).where(MatchReview.status == "open").order_by(MatchReview.created_at)
+        )
+        return list(rows.scalars())
+
+    async def review(self, review_id: str) -> MatchReview | None:
+        return await self.session.get(MatchReview, review_id)
+
+    def audit(self, entry: AuditEntry) -> None:
+        self.session.add(entry)
+
+    async def audit_entries(self, carer_id: str) -> list[AuditEntry]:
+        rows = await self.session.execute(
+            select(AuditEntry).where(AuditEntry.carer_id == carer_id).order_by(AuditEntry.id)
+        )
+        return list(rows.scalars())
+
+    @staticmethod
+    def review_candidates(review: MatchReview) -> list[str]:
+        return list(json.loads(review.candidate_ids))
+
     @staticmethod
     def _columns(carer: Carer) -> dict[str, object]:
         return {
             "nhs_number": carer.nhs_number,
             "match_key": carer.match_key,
+            "category": carer.published_category,
             "version": carer.version,
             "document": orjson.dumps(carer.to_document()).decode(),
         }

@@ -72,6 +72,7 @@ class Carer:
     young_carer_passport: dict[str, Any] | None = None
     version: int = 0
     updated_at: str | None = None
+    published_category: str | None = None
     pending_events: list[DomainEvent] = field(default_factory=list, repr=False)
 
     # -- decisions -------------------------------------------------------------------------
@@ -89,6 +90,18 @@ class Carer:
             postcode=person.postcode,
         )
         carer._absorb(identification, event_id, at)
+        carer._changed(at, "carer.registered")
+        return carer
+
+    @classmethod
+    def from_gp_coding(cls, carer_id: str, coding: Any, event_id: str, at: datetime) -> Carer:
+        """A GP coded a patient nobody had identified yet: a record known by NHS number."""
+        carer = cls(carer_id, coding.nhs_number, None, None, None, None)
+        carer.gp_coded = {
+            "practice_ods_code": coding.practice_ods_code,
+            "coded_at": coding.coded_at.isoformat(),
+        }
+        carer.sources.append(Source("gp", coding.practice_ods_code, None, at.isoformat(), event_id))
         carer._changed(at, "carer.registered")
         return carer
 
@@ -113,9 +126,18 @@ class Carer:
             entry = cared.model_dump(mode="json")
             if entry not in self.caring_for:
                 self.caring_for.append(entry)
-        self.preferences = identification.preferences.model_dump(mode="json")
-        consent = identification.consent.model_dump(mode="json")
-        self._replace_consent(consent, source=f"{by.kind}:{by.org_code or ''}", at=at)
+        given = identification.model_fields_set
+        if "preferences" in given or not self.preferences:
+            self.preferences = identification.preferences.model_dump(mode="json")
+        # A report that says nothing about consent leaves the carer's consent as it was, and
+        # an older consent never overwrites a newer one.
+        if "consent" in given or not self.consent_history:
+            consent = identification.consent.model_dump(mode="json")
+            recorded = consent.get("recorded_at") or at.isoformat()
+            if recorded >= (self.consent.get("recorded_at") or ""):
+                self._replace_consent(
+                    {**consent, "recorded_at": recorded}, f"{by.kind}:{by.org_code or ''}", at
+                )
         for request in identification.support_requested:
             if request not in self.support_requested:
                 self.support_requested.append(request)
@@ -134,9 +156,95 @@ class Carer:
             self.consent = {**new, "recorded_at": consent.get("recorded_at") or at.isoformat()}
             self.consent_history.append({**self.consent, "source": source})
 
+    def record_gp_coding(
+        self, practice_ods_code: str, coded_at: datetime, event_id: str, at: datetime
+    ) -> None:
+        """A GP practice coded the person as a carer on its clinical system."""
+        self.gp_coded = {"practice_ods_code": practice_ods_code, "coded_at": coded_at.isoformat()}
+        if not any(s.kind == "gp" and s.org_code == practice_ods_code for s in self.sources):
+            self.sources.append(Source("gp", practice_ods_code, None, at.isoformat(), event_id))
+        self._changed(at, "carer.updated")
+
+    def update_consent(
+        self,
+        share_with: list[str],
+        contact: bool,
+        source: str,
+        at: datetime,
+        recorded_at: datetime | None = None,
+    ) -> None:
+        """``consent.updated`` replaces consent outright (contract 3)."""
+        recorded = (recorded_at or at).isoformat()
+        self._replace_consent(
+            {"share_with": share_with, "contact": contact, "recorded_at": recorded}, source, at
+        )
+        self._changed(at, "carer.updated")
+
+    def absorb_record(self, other: Carer, at: datetime) -> None:
+        """After a person's review: ``other`` was the same person and is folded into this."""
+        if other.nhs_number and self.nhs_number and other.nhs_number != self.nhs_number:
+            raise ValueError("records with different NHS numbers are never merged")
+        self.nhs_number = self.nhs_number or other.nhs_number
+        for name in ("given_name", "family_name", "date_of_birth", "postcode", "email", "mobile"):
+            if getattr(self, name) is None:
+                setattr(self, name, getattr(other, name))
+        self.sources = sorted([*self.sources, *other.sources], key=lambda s: s.at)
+        for entry in other.caring_for:
+            if entry not in self.caring_for:
+                self.caring_for.append(entry)
+        for request in other.support_requested:
+            if request not in self.support_requested:
+                self.support_requested.append(request)
+        self.stories.extend(s for s in other.stories if s not in self.stories)
+        self.consent_history = sorted(
+            [*self.consent_history, *other.consent_history],
+            key=lambda c: c.get("recorded_at") or "",
+        )
+        if (other.consent.get("recorded_at") or "") > (self.consent.get("recorded_at") or ""):
+            self.consent = dict(other.consent)
+        self.gp_coded = self.gp_coded or other.gp_coded
+        self.pending_events.append(
+            DomainEvent(
+                "carer.merged", {"carer_id": self.carer_id, "merged_carer_id": other.carer_id}
+            )
+        )
+        self._changed(at, "carer.updated")
+
+    def apply_referral(self, event_type: str, referral: dict[str, Any], at: datetime) -> None:
+        """Keep the status snapshot's open referrals, assessment and passport current."""
+        referral_id = referral["referral_id"]
+        self.open_referrals = [r for r in self.open_referrals if r["referral_id"] != referral_id]
+        status = referral.get("status")
+        if status in ("requested", "accepted"):
+            self.open_referrals.append(
+                {"referral_id": referral_id, "service": referral["service"], "status": status}
+            )
+        outcome = referral.get("outcome") or {}
+        if event_type == "referral.completed" and outcome.get("type") == "assessment_completed":
+            self.assessment = {
+                **outcome,
+                "referral_id": referral_id,
+                "completed_at": at.isoformat(),
+            }
+        if event_type == "referral.completed" and outcome.get("type") == "passport_issued":
+            self.young_carer_passport = {
+                "number": outcome.get("number"),
+                "issued_on": outcome.get("issued_on"),
+            }
+        self.version += 1
+        self.updated_at = at.isoformat()
+
+    def recategorise(self, at: datetime) -> bool:
+        """Re-derive the category as time passes (a young carer turns 18); True if it moved."""
+        if self.category(at) == self.published_category:
+            return False
+        self._changed(at, "carer.updated")
+        return True
+
     def _changed(self, at: datetime, event_type: str) -> None:
         self.version += 1
         self.updated_at = at.isoformat()
+        self.published_category = self.category(at)
         self.pending_events.append(DomainEvent(event_type, self.summary(at)))
 
     # -- views -----------------------------------------------------------------------------
@@ -222,6 +330,7 @@ class Carer:
             "young_carer_passport": self.young_carer_passport,
             "version": self.version,
             "updated_at": self.updated_at,
+            "published_category": self.published_category,
         }
 
     @classmethod

@@ -1,4 +1,4 @@
-"""The registry's Kafka entrypoint: inbound events from partners, in batches."""
+"""The registry's Kafka entrypoints: partners' inbound events, and referral progress."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from shared.settings import ServiceSettings
 
 def register_subscribers(
     broker: KafkaBroker,
-    processor: EventProcessor,
-    settings: ServiceSettings,  # type: ignore[type-arg]
+    inbound: EventProcessor,  # type: ignore[type-arg]
+    referrals: EventProcessor,  # type: ignore[type-arg]
+    settings: ServiceSettings,
 ) -> None:
     @broker.subscriber(
         settings.topic(topics.INBOUND),
@@ -23,4 +24,13 @@ def register_subscribers(
         **subscriber_options(settings),
     )
     async def on_inbound(message: KafkaMessage) -> None:
-        await processor.process(raw_records(message))
+        await inbound.process(raw_records(message))
+
+    @broker.subscriber(
+        settings.topic(topics.REFERRALS),
+        title="registry/on_referral",
+        description="Referral progress, kept in each carer's status snapshot.",
+        **subscriber_options(settings, group_suffix="-referrals"),
+    )
+    async def on_referral(message: KafkaMessage) -> None:
+        await referrals.process(raw_records(message))

@@ -1,128 +1,212 @@
-"""Registry use cases: what happens when an inbound event arrives.
+"""Registry use cases beyond matching: GP coding, consent, erasure, referral status, reviews.
 
-Plain functions over ``(events, uow)``; the entrypoints validate and the processor
-deduplicates before these run, inside one transaction.
+Plain functions ``(envelope, body, uow)`` (or over a run of events); the processor has
+validated and deduplicated them and runs them inside one transaction.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from datetime import datetime
+from typing import Any
 
 from services.registry.adapters.orm import MatchReview
-from services.registry.domain.model import Carer, match_key
+from services.registry.domain.model import Carer
+from services.registry.service_layer.matching import identify_carers, identity_keys
+from services.registry.service_layer.publishing import (
+    REGISTRY_SOURCE,
+    publish_changes,
+    publish_status,
+)
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from shared import topics
-from shared.events import CloudEvent
-from shared.events.inbound import CarerIdentified, Person
-from shared.messaging.processor import Event
-from shared.telemetry import continued_span
-
-REGISTRY_SOURCE = "urn:carers:registry"
+from shared.events import CloudEvent, ConsentUpdated, GpCarerCoded, parse_inbound
+from shared.events.inbound import CarerErasureRequested
+from shared.messaging.processor import Unprocessable
 
 
-def demographic_key(person: Person) -> str | None:
-    if person.given_name and person.family_name and person.date_of_birth and person.postcode:
-        return match_key(
-            person.given_name, person.family_name, person.date_of_birth, person.postcode
-        )
-    return None
-
-
-def identity_keys(person: Person) -> list[str]:
-    """The lock names for matching this person: by number and by demographics."""
-    keys = [f"nhs:{person.nhs_number}"] if person.nhs_number else []
-    demographics = demographic_key(person)
-    if demographics:
-        keys.append(f"demo:{demographics}")
-    return keys
-
-
-async def identify_carers(events: list[Event], uow: RegistryUnitOfWork) -> None:
-    """Match each identification to one carer record (contract 4.1), or create one.
-
-    Locks and reads happen once for the whole run of events; matching runs in memory in
-    event order, so two reports of one person in the same batch become one record.
-    """
-    people: list[Person] = [body.person for _, body in events]
-    await uow.carers.lock(key for person in people for key in identity_keys(person))
-    await uow.carers.preload(
-        (p.nhs_number for p in people if p.nhs_number),
-        (k for k in map(demographic_key, people) if k),
-    )
-    for envelope, identification in events:
-        with continued_span(
-            "registry.identify_carer",
-            envelope.traceparent,
-            **{
-                "cloudevents.event_id": envelope.id,
-                "carers.source_kind": identification.identified_by.kind,
-            },
-        ):
-            await _identify(envelope, identification, uow)
-
-
-async def _identify(
-    envelope: CloudEvent, identification: CarerIdentified, uow: RegistryUnitOfWork
+async def record_gp_coding(
+    envelope: CloudEvent, coding: GpCarerCoded, uow: RegistryUnitOfWork
 ) -> None:
-    person = identification.person
-    demographics = demographic_key(person)
-    carer: Carer | None = None
-    candidates: list[Carer] = []
-    if person.nhs_number:
-        carer = uow.carers.find_by_nhs_number(person.nhs_number)
-        if carer is None and demographics:
-            # Only a record WITHOUT a number may gain this one: different numbers never merge.
-            candidates = uow.carers.find_by_match_key(demographics, without_nhs_number=True)
-    elif demographics:
-        candidates = uow.carers.find_by_match_key(demographics)
-
-    if carer is None and len(candidates) > 1:
-        await _hold_for_review(envelope, candidates, uow)
-        return
-    if carer is None and candidates:
-        carer = candidates[0]
-
+    """A practice coded its patient as a carer: the record shows it (and exists)."""
+    await uow.carers.lock([f"nhs:{coding.nhs_number}"])
+    carer = await uow.carers.by_nhs_number(coding.nhs_number)
     if carer is None:
-        carer = Carer.register(str(uuid.uuid4()), identification, envelope.id, envelope.time)
+        carer = Carer.from_gp_coding(str(uuid.uuid4()), coding, envelope.id, envelope.time)
         uow.carers.add(carer)
     else:
-        carer.record_identification(identification, envelope.id, envelope.time)
+        carer.record_gp_coding(
+            coding.practice_ods_code, coding.coded_at, envelope.id, envelope.time
+        )
         uow.carers.changed(carer)
     publish_changes(carer, uow, envelope.time)
 
 
-async def _hold_for_review(
-    envelope: CloudEvent, candidates: list[Carer], uow: RegistryUnitOfWork
+async def update_consent(
+    envelope: CloudEvent, change: ConsentUpdated, uow: RegistryUnitOfWork
 ) -> None:
-    await uow.carers.hold_for_review(
-        MatchReview(
-            review_id=str(uuid.uuid4()),
-            event_id=envelope.id,
-            source=envelope.source,
-            reason=f"matches {len(candidates)} carer records on name, date of birth and postcode",
-            candidate_ids=json.dumps([c.carer_id for c in candidates]),
-            envelope=envelope.model_dump_json(),
-        )
+    """``consent.updated`` replaces consent; referrals and notifications follow the event."""
+    carer = await _carer_named(change.carer_id, change.nhs_number, uow)
+    carer.update_consent(
+        list(change.share_with), change.contact, envelope.source, envelope.time, change.recorded_at
     )
+    uow.carers.changed(carer)
+    publish_changes(carer, uow, envelope.time)
 
 
-def publish_changes(carer: Carer, uow: RegistryUnitOfWork, at: datetime) -> None:
-    """Queue the record's pending events and its new status snapshot in the outbox."""
-    for event in carer.pending_events:
-        uow.publish(
-            topics.REGISTRY,
-            carer.carer_id,
-            CloudEvent.new(event.type, REGISTRY_SOURCE, carer.carer_id, event.data),
+async def erase_carer(
+    envelope: CloudEvent, request: CarerErasureRequested, uow: RegistryUnitOfWork
+) -> None:
+    """Remove the carer's personal data; tell every service (``carer.erased``) and
+    tombstone the status topic so the last copy of their status goes too."""
+    if await uow.carers.was_erased(request.carer_id):
+        return  # erased before: nothing left to remove, and the world was told then
+    if not await uow.carers.erase(request.carer_id, envelope.time):
+        raise Unprocessable(
+            f"data.carer_id: no carer {request.carer_id!r} in the registry", envelope.id
         )
-    carer.pending_events.clear()
+    body = {"carer_id": request.carer_id, "erased_at": envelope.time.isoformat()}
     uow.publish(
-        topics.STATUS,
-        carer.carer_id,
-        CloudEvent.new("carer.status", REGISTRY_SOURCE, carer.carer_id, carer.status(at)),
+        topics.REGISTRY,
+        request.carer_id,
+        CloudEvent.new("carer.erased", REGISTRY_SOURCE, request.carer_id, body),
     )
+    uow.publish(topics.STATUS, request.carer_id, None)
 
 
-HANDLERS: dict[str, object] = {}
+async def track_referral(envelope: CloudEvent, referral: Any, uow: RegistryUnitOfWork) -> None:
+    """Referral events keep the status snapshot's open referrals and outcomes current."""
+    if await uow.carers.was_erased(referral.carer_id):
+        return  # the referrals service is withdrawing what the erasure left open
+    carer = await uow.carers.get(referral.carer_id)
+    if carer is None:
+        raise Unprocessable(
+            f"data.carer_id: no carer {referral.carer_id!r} in the registry", envelope.id
+        )
+    carer.apply_referral(envelope.type, envelope.data, envelope.time)
+    uow.carers.changed(carer)
+    publish_status(carer, uow, envelope.time)
+
+
+async def _carer_named(
+    carer_id: str | None, nhs_number: str | None, uow: RegistryUnitOfWork
+) -> Carer:
+    if carer_id:
+        if await uow.carers.was_erased(carer_id):
+            raise Unprocessable(f"data.carer_id: carer {carer_id!r} was erased")
+        carer = await uow.carers.get(carer_id)
+        if carer is None:
+            raise Unprocessable(f"data.carer_id: no carer {carer_id!r} in the registry")
+        return carer
+    assert nhs_number is not None  # the body model requires one of the two
+    await uow.carers.lock([f"nhs:{nhs_number}"])
+    carer = await uow.carers.by_nhs_number(nhs_number)
+    if carer is None:
+        raise Unprocessable(f"data.nhs_number: no carer with NHS number {nhs_number}")
+    return carer
+
+
+# -- a person resolves an ambiguous match ------------------------------------------------
+
+
+class ReviewConflict(Exception):
+    """The review cannot be resolved that way (HTTP 409)."""
+
+
+async def resolve_review(
+    uow: RegistryUnitOfWork, review: MatchReview, decision: str, into: str | None, at: datetime
+) -> Carer:
+    """Apply a held identification as a person decided.
+
+    ``merge``: the candidates are one person; they are folded into ``into`` (``carer.merged``
+    for each) and the identification is applied to it. ``keep_apart``: the identification
+    is someone else; it becomes a record of its own. Either way the review is closed.
+    """
+    if review.status != "open":
+        raise ReviewConflict(f"review {review.review_id} is already {review.status}")
+    envelope, identification = parse_inbound(review.envelope.encode())
+    candidates = uow.carers.review_candidates(review)
+    person = identification.person  # type: ignore[attr-defined]
+    await uow.carers.lock(identity_keys(person))
+    if decision == "merge":
+        if into not in candidates:
+            raise ReviewConflict("into: choose one of the candidate records")
+        target = await uow.carers.get(into)
+        if target is None:
+            raise ReviewConflict(f"into: carer {into} no longer exists")
+        for other_id in candidates:
+            other = await uow.carers.get(other_id) if other_id != into else None
+            if other is None:
+                continue
+            try:
+                target.absorb_record(other, at)
+            except ValueError as refused:
+                raise ReviewConflict(str(refused)) from None
+            await uow.carers.remove_merged(other_id)
+        target.record_identification(identification, envelope.id, envelope.time)
+        uow.carers.changed(target)
+        carer = target
+    else:
+        carer = Carer.register(str(uuid.uuid4()), identification, envelope.id, envelope.time)
+        uow.carers.add(carer)
+    review.status = "merged" if decision == "merge" else "kept_apart"
+    uow.session.add(review)
+    publish_changes(carer, uow, at)
+    return carer
+
+
+async def recategorise_carers(uow_factory: Any, at: datetime, batch: int = 500) -> int:
+    """Re-derive categories as time passes: a young carer turns 18, a young adult 26.
+
+    Adults never change category, so only young carers and young adult carers are read.
+    """
+    moved, after = 0, ""
+    while True:
+        async with uow_factory() as uow:
+            ids = await uow.carers.ids_with_category(
+                ["young_carer", "young_adult_carer"], batch, after
+            )
+            for carer_id in ids:
+                carer = await uow.carers.get(carer_id)
+                if carer is not None and carer.recategorise(at):
+                    uow.carers.changed(carer)
+                    publish_changes(carer, uow, at)
+                    moved += 1
+            await uow.commit()
+        if len(ids) < batch:
+            return moved
+        after = ids[-1]
+
+
+def review_summary(review: MatchReview) -> dict[str, Any]:
+    """A review as the council sees it: why it was held and the candidates, not the data."""
+    return {
+        "review_id": review.review_id,
+        "event_id": review.event_id,
+        "source": review.source,
+        "reason": review.reason,
+        "candidate_ids": json.loads(review.candidate_ids),
+        "status": review.status,
+        "created_at": review.created_at.isoformat(),
+        "fingerprint": hashlib.sha256(review.envelope.encode()).hexdigest()[:12],
+    }
+
+
+HANDLERS = {
+    "gp.carer_coded": record_gp_coding,
+    "consent.updated": update_consent,
+    "carer.erasure_requested": erase_carer,
+}
 BATCH_HANDLERS = {"carer.identified": identify_carers}
+REFERRAL_HANDLERS = {
+    t: track_referral
+    for t in (
+        "referral.created",
+        "referral.accepted",
+        "referral.declined",
+        "referral.completed",
+        "referral.withdrawn",
+    )
+}

@@ -1,4 +1,4 @@
-"""Carer records, identity match locks, match reviews, inbox and outbox.
+"""Carer records, identity match locks, match reviews, erasures, audit log, inbox and outbox.
 
 Revision ID: 0001
 Revises:
@@ -22,12 +22,29 @@ def upgrade() -> None:
         sa.Column("carer_id", sa.String(36), primary_key=True),
         sa.Column("nhs_number", sa.String(10), nullable=True, unique=True),
         sa.Column("match_key", sa.String(600), nullable=True, index=True),
+        sa.Column("category", sa.String(20), nullable=True, index=True),
         sa.Column("version", sa.Integer, nullable=False),
         sa.Column("document", sa.Text, nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
-    op.create_table("match_locks", sa.Column("key", sa.String(620), primary_key=True))
+    op.create_table("match_locks", sa.Column("key", sa.String(64), primary_key=True))
+    op.create_table(
+        "erased_carers",
+        sa.Column("carer_id", sa.String(36), primary_key=True),
+        sa.Column("erased_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_table(
+        "audit_log",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False, index=True),
+        sa.Column("subject", sa.String(200), nullable=False),
+        sa.Column("role", sa.String(20), nullable=False),
+        sa.Column("org", sa.String(40), nullable=False),
+        sa.Column("action", sa.String(40), nullable=False),
+        sa.Column("carer_id", sa.String(36), nullable=True, index=True),
+        sa.Column("outcome", sa.String(20), nullable=False),
+    )
     op.create_table(
         "match_reviews",
         sa.Column("review_id", sa.String(36), primary_key=True),
@@ -42,5 +59,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("match_reviews", "match_locks", "carers", "outbox", "inbox"):
+    for table in (
+        "audit_log",
+        "erased_carers",
+        "match_reviews",
+        "match_locks",
+        "carers",
+        "outbox",
+        "inbox",
+    ):
         op.drop_table(table)

@@ -1,0 +1,537 @@
+"""A FHIR R4 message Bundle in, a ``carer.identified`` event out (contract section 5).
+
+GP and hospital systems speak FHIR; the registry speaks CloudEvents. Translating at the edge
+means a FHIR identification becomes exactly the event a Kafka partner would have sent, so it
+takes the same path through the registry and obeys the same rules (``shared.events``).
+
+FHIR structure is checked by fhir.resources' R4B models (the package has no R4 models; R4B
+leaves the resources used here as they were in R4). Failures come back as OperationOutcome
+issues naming the element by FHIRPath (``Bundle.entry[1].resource.identifier[0].value``):
+``400`` when the body is not a FHIR Bundle or the models reject it, ``422`` when a valid
+Bundle breaks our rules, ``403`` when it claims to come from another organisation than the
+caller's token. docs/partners.md gives partners the mapping; choices FHIR leaves open are
+explained where they are made below.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from fhir.resources.R4B import get_fhir_model_class
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.operationoutcome import OperationOutcome
+from pydantic import ValidationError
+
+from shared.events import (
+    RECOGNISED_CARER_SNOMED_CODES,
+    CarerIdentified,
+    CloudEvent,
+    is_valid_nhs_number,
+    normalise_nhs_number,
+)
+
+NHS_NUMBER = "https://fhir.nhs.uk/Id/nhs-number"
+ODS_CODE = "https://fhir.nhs.uk/Id/ods-organization-code"
+SNOMED_CT = "http://snomed.info/sct"
+PARTNER = "https://carers-connect.example/Id/partner"
+EVENT_CODES = "https://carers-connect.example/CodeSystem/event"
+UK_CORE_ROLE = "https://fhir.hl7.org.uk/CodeSystem/UKCore-AdditionalPersonRelationshipRole"
+V3_ROLE_CODE = "http://terminology.hl7.org/CodeSystem/v3-RoleCode"
+PARTNERS = ("gp", "council", "vasl")
+CLOCK_SKEW = timedelta(minutes=5)  # a sender's clock may run a little ahead of ours
+MAX_ISSUES = 100
+_ODS = re.compile(r"^[A-Za-z0-9]{3,10}$")
+_TEN_DIGITS = re.compile(r"^[0-9]{10}$")
+
+# v3-RoleCode says what the RelatedPerson is *to the Patient*. Our Patient is the carer, so
+# that is the cared-for person's relationship as carer.identified states it ("parent": the
+# carer looks after a parent).
+_ROLE_GROUPS = {
+    "parent": "PRN MTH FTH NPRN NMTH NFTH STPPRN STPMTH STPFTH ADOPTP",
+    "child": "CHILD SON DAU NCHILD SONC DAUC STPCHLD STPSON STPDAU CHLDADOPT CHLDFOST",
+    "spouse_or_partner": "SPS HUSB WIFE DOMPART SIGOTHR",
+    "sibling": "SIB BRO SIS NSIB NBRO NSIS HSIB HBRO HSIS STPSIB STPBRO STPSIS TWIN",
+    "grandparent": "GRPRN GRMTH GRFTH MGRPRN PGRPRN MGRMTH MGRFTH PGRMTH PGRFTH GGRPRN",
+    "grandchild": "GRNDCHILD GRNDSON GRNDDAU",
+    "other_relative": "FAMMEMB EXT AUNT UNCLE COUSN NIECE NEPHEW NIENEPH INLAW CHLDINLAW",
+    "friend": "FRND",
+    "neighbour": "NBOR",
+}
+RELATIONSHIPS = {code: rel for rel, codes in _ROLE_GROUPS.items() for code in codes.split()}
+# A UK Core "Carer" RelatedPerson is the other way round: it is the carer, its patient the
+# cared-for person, and its codes say what the carer is to them (CHILD: cares for a parent).
+_INVERSE = {"parent": "child", "child": "parent", "grandparent": "grandchild"}
+_INVERSE["grandchild"] = "grandparent"
+# FHIR has no element for the cared-for person's needs; "caregiver of a person with ..."
+# codes say what they are. Any other carer code gives needs ["other"].
+NEEDS_BY_CODE = {
+    "413759008": "substance_misuse",
+    "413760003": "long_term_illness",
+    "413761004": "learning_disability",
+    "413762006": "mental_health",
+    "413763001": "physical_disability",
+    "413764007": "sensory_impairment",
+    "413765008": "substance_misuse",
+}
+BUNDLE_TYPES = (
+    "document message transaction transaction-response batch batch-response history "
+    "searchset collection"
+).split()
+_STANDING = ("registered", "preliminary", "final", "amended", "corrected")
+_OBJECT = ("structure", "must be a JSON object (a FHIR complex type)")
+# pydantic error types from fhir.resources, as (IssueType, plain English).
+_STRUCTURE_ERRORS = {
+    "missing": ("required", "is required"),
+    "model_field_validation.missing": ("required", "is required"),
+    "extra_forbidden": ("structure", "is not an element of this resource in FHIR R4"),
+    "list_type": ("structure", "must be a JSON array"),
+    "json_invalid": _OBJECT,
+    "dict_type": _OBJECT,
+    "model_type": _OBJECT,
+    "fhir-validation-wrong-resource-type": ("structure", "is the wrong resource type here"),
+}
+_SENSITIVE = {"email": "is not a valid email address", "mobile": "is not a valid UK mobile number"}
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem. ``code`` is a FHIR IssueType; ``expression`` a FHIRPath to the element."""
+
+    code: str
+    diagnostics: str
+    expression: str | None = None
+    details: dict[str, Any] | None = None
+
+
+class FhirRejected(Exception):
+    """The message cannot be accepted; ``status`` is the HTTP status to answer with."""
+
+    def __init__(self, status: int, issues: list[Issue]) -> None:
+        super().__init__("; ".join(issue.diagnostics for issue in issues))
+        self.status = status
+        self.issues = issues
+
+    @property
+    def outcome(self) -> dict[str, Any]:
+        return operation_outcome(self.issues)
+
+
+def operation_outcome(issues: Iterable[Issue], severity: str = "error") -> dict[str, Any]:
+    """An OperationOutcome built (and so checked) by fhir.resources, as JSON-ready data."""
+    listed = [
+        {"severity": severity, "code": issue.code, "diagnostics": issue.diagnostics}
+        | ({"expression": [issue.expression]} if issue.expression else {})
+        | ({"details": issue.details} if issue.details else {})
+        for issue in list(issues)[:MAX_ISSUES]
+    ]
+    outcome = {"resourceType": "OperationOutcome", "issue": listed}
+    return OperationOutcome.model_validate(outcome).model_dump(mode="json", exclude_none=True)
+
+
+@dataclass(frozen=True)
+class Translation:
+    """The event a message stands for; ``sender`` is the sending organisation's ODS code."""
+
+    message_id: str
+    sender: str
+    time: datetime
+    nhs_number: str
+    body: dict[str, Any]
+
+    def to_event(self, traceparent: str | None = None) -> CloudEvent:
+        """The message's own id, so a resent message is a duplicate (contract 2)."""
+        return CloudEvent(
+            specversion="1.0",
+            id=self.message_id,
+            source=f"ods:{self.sender}",
+            type="carer.identified",
+            time=self.time,
+            subject=self.nhs_number,
+            data=self.body,
+            traceparent=traceparent,
+        )
+
+
+def translate(payload: Any, *, kind: str, org: str, now: datetime | None = None) -> Translation:
+    """The ``carer.identified`` event a Bundle stands for, or ``FhirRejected``.
+
+    ``kind`` (gp or hospital) and ``org`` come from the caller's token: FHIR does not say
+    whether an ODS code is a practice or a trust, and the token is what we trust.
+    """
+    return _Translator(parse_bundle(payload), kind, org, now or datetime.now(UTC)).run()
+
+
+def parse_bundle(payload: Any) -> Bundle:
+    """FHIR's own structure, checked by the R4B models; ``FhirRejected(400)`` otherwise."""
+    got = payload.get("resourceType") if isinstance(payload, dict) else type(payload).__name__
+    if got != "Bundle":
+        text = f'expected a FHIR Bundle (resourceType "Bundle"), got {got!r}'
+        raise FhirRejected(400, [Issue("structure", text)])
+    issues = list(_resource_type_issues(payload))
+    if issues:
+        raise FhirRejected(400, issues)
+    try:
+        return Bundle.model_validate(payload)
+    except ValidationError as exc:
+        raise FhirRejected(400, [_structure_issue(e) for e in exc.errors()]) from None
+    except (KeyError, ValueError, TypeError) as exc:  # unknown types deeper down, e.g. contained
+        text = f"not a valid FHIR R4 Bundle: {exc}"
+        raise FhirRejected(400, [Issue("structure", text, "Bundle")]) from None
+
+
+def _resource_type_issues(payload: dict[str, Any]) -> Iterable[Issue]:
+    """Entries without a known resourceType, which fhir.resources reports confusingly."""
+    entries = payload.get("entry")
+    for i, entry in enumerate(entries if isinstance(entries, list) else []):
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        kind = resource.get("resourceType") if isinstance(resource, dict) else ""
+        where = f"Bundle.entry[{i}].resource"
+        if kind is None:
+            yield Issue("required", f"{where} needs a resourceType", where)
+        elif kind:
+            try:
+                get_fhir_model_class(str(kind))
+            except (KeyError, ValueError):
+                yield Issue("structure", f"{kind!r} is not a FHIR resource type", where)
+
+
+def _fhirpath(loc: Iterable[int | str]) -> str:
+    path = "Bundle"
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part != "root" and "[" not in part:
+            path += "." + ("resourceType" if part == "resource_type" else part)
+    return path
+
+
+def _structure_issue(error: Any) -> Issue:
+    code, text = _STRUCTURE_ERRORS.get(error["type"], ("value", ""))
+    text = text or str(error["msg"]).removeprefix("Value error, ")
+    return Issue(code, f"{_fhirpath(error['loc'])} {text}", _fhirpath(error["loc"]))
+
+
+@dataclass
+class _Entry:
+    index: int
+    full_url: str | None
+    resource: Any
+
+    @property
+    def path(self) -> str:
+        return f"Bundle.entry[{self.index}].resource"
+
+    @property
+    def kind(self) -> str:
+        return str(self.resource.get_resource_type())
+
+    def is_referenced_by(self, reference: Any) -> bool:
+        """Whether a Reference points here: by fullUrl, or by ``Type/id`` (relative or not)."""
+        target = getattr(reference, "reference", None)
+        if not target:
+            return False
+        local = f"{self.kind}/{self.resource.id}" if self.resource.id else None
+        return target == self.full_url or bool(
+            local and (target == local or target.endswith("/" + local))
+        )
+
+
+class _Translator:
+    """Reads one valid Bundle, collecting every broken rule before answering."""
+
+    def __init__(self, bundle: Bundle, kind: str, org: str, now: datetime) -> None:
+        self.bundle, self.kind, self.org, self.now = bundle, kind, org, now
+        entries = enumerate(bundle.entry or [])
+        self.entries = [_Entry(i, e.fullUrl, e.resource) for i, e in entries if e.resource]
+        self.issues: list[Issue] = []
+        self.paths: dict[str, tuple[str, str]] = {}  # body field -> (FHIRPath, label)
+        self.nhs_number = ""
+
+    def of(self, *kinds: str) -> list[_Entry]:
+        return [e for e in self.entries if e.kind in kinds]
+
+    def fail(self, code: str, text: str, expression: str) -> None:
+        self.issues.append(Issue(code, text, expression))
+
+    def is_carer(self, reference: Any) -> bool:
+        return any(p.is_referenced_by(reference) for p in self.of("Patient"))
+
+    def run(self) -> Translation:
+        header = self.header()
+        sender, sender_name = self.sender(header)
+        message_id = self.bundle.id or (header.resource.id if header else None)
+        if not message_id:
+            self.fail(
+                "required", "the message needs an id: it makes a resend a duplicate", "Bundle.id"
+            )
+        time = self.bundle.timestamp or self.now
+        if time > self.now + CLOCK_SKEW:
+            self.fail("value", f"timestamp {time.isoformat()} is in the future", "Bundle.timestamp")
+        findings = self.carer_findings()
+        patient = self.carer_patient(findings)
+        person = self.person(patient) if patient else {}
+        needs = list(dict.fromkeys(NEEDS_BY_CODE[c] for _, c in findings if c in NEEDS_BY_CODE))
+        caring_for = self.caring_for(needs or ["other"]) if patient else []
+        consent = self.consent() if patient else None
+        # The carer's story is the notes on the carer findings, exactly as written.
+        notes = [(f, i, n.text) for f, _ in findings for i, n in enumerate(f.resource.note or [])]
+        if notes:
+            self.paths["story"] = (f"{notes[0][0].path}.note[{notes[0][1]}].text", "The note")
+        if self.issues:
+            raise FhirRejected(422, self.issues)
+        by = {"kind": self.kind, "org_code": sender} | (
+            {"org_name": sender_name} if sender_name else {}
+        )
+        body: dict[str, Any] = {"identified_by": by, "person": person, "caring_for": caring_for}
+        body["preferences"] = self.preferences(patient) if patient else {}
+        if consent is not None:
+            body["consent"] = consent
+        if notes:
+            body["story"] = "\n\n".join(text for _, _, text in notes if text)
+        self.validate(body)
+        return Translation(str(message_id), str(sender), time, self.nhs_number, body)
+
+    def header(self) -> _Entry | None:
+        kind = self.bundle.type
+        if kind != "message":
+            known = "a FHIR" if kind in BUNDLE_TYPES else "not a FHIR"
+            self.fail(
+                "value",
+                f"Bundle.type must be 'message'; {kind!r} is {known} Bundle type",
+                "Bundle.type",
+            )
+        first = self.bundle.entry[0].resource if self.bundle.entry else None
+        if first is None or first.get_resource_type() != "MessageHeader":
+            text = "a message Bundle's first entry must be its MessageHeader"
+            self.fail("structure", text, "Bundle.entry[0].resource")
+            return None
+        header = self.entries[0]
+        event = header.resource.eventCoding
+        if event is not None and event.system == EVENT_CODES and event.code != "carer.identified":
+            text = f"this endpoint accepts carer.identified messages, not {event.code!r}"
+            self.fail("value", text, f"{header.path}.eventCoding.code")
+        return header
+
+    def sender(self, header: _Entry | None) -> tuple[str | None, str | None]:
+        """The sender's ODS code; 403 when it is not the organisation of the caller's token."""
+        if header is None:
+            return None, None
+        reference = header.resource.sender
+        identifier = getattr(reference, "identifier", None)
+        at = f"{header.path}.sender.identifier"
+        if identifier is None or identifier.system != ODS_CODE or not identifier.value:
+            self.fail(
+                "required", f"MessageHeader.sender needs an identifier with system {ODS_CODE}", at
+            )
+            return None, None
+        if not _ODS.match(identifier.value):
+            self.fail("value", f"{identifier.value!r} is not an ODS code", f"{at}.value")
+            return None, None
+        code = identifier.value.upper()
+        if code != self.org.upper():
+            text = f"the message says it is from {code} but your token is for {self.org}"
+            raise FhirRejected(403, [Issue("forbidden", text, f"{at}.value")])
+        return code, getattr(reference, "display", None)
+
+    def carer_findings(self) -> list[tuple[_Entry, str]]:
+        """Observations and Flags with a recognised carer code, with that code."""
+        found: list[tuple[_Entry, str]] = []
+        others: list[Issue] = []
+        for entry in self.of("Observation", "Flag"):
+            codings = list(enumerate(entry.resource.code.coding or []))
+            snomed = [(j, (c.code or "").strip()) for j, c in codings if c.system == SNOMED_CT]
+            carer = [code for _, code in snomed if code in RECOGNISED_CARER_SNOMED_CODES]
+            if carer:
+                found.append((entry, carer[0]))
+                self.check_status(entry)
+            for j, code in [] if carer else snomed:
+                text = f"SNOMED CT {code} is not a recognised carer code (use 224484003)"
+                others.append(Issue("value", text, f"{entry.path}.code.coding[{j}].code"))
+        if not found:
+            text = "the message needs an Observation or Flag coded SNOMED CT 224484003"
+            self.issues.extend(others or [Issue("required", text, "Bundle.entry")])
+        return found
+
+    def check_status(self, entry: _Entry) -> None:
+        """A cancelled or entered-in-error finding, or an inactive Flag, says nothing."""
+        status, at = entry.resource.status, f"{entry.path}.status"
+        if entry.kind == "Flag" and status != "active":
+            self.fail("value", f"a Flag with status {status!r} is not current", at)
+        if entry.kind == "Observation" and status not in _STANDING:
+            self.fail("value", f"an Observation with status {status!r} does not stand", at)
+
+    def carer_patient(self, findings: list[tuple[_Entry, str]]) -> _Entry | None:
+        """The Patient the carer findings are about: that Patient is the carer."""
+        if not self.of("Patient"):
+            self.fail("required", "the message needs a Patient: the carer", "Bundle.entry")
+            return None
+        chosen: list[_Entry] = []
+        for entry, _ in findings:
+            subject = [p for p in self.of("Patient") if p.is_referenced_by(entry.resource.subject)]
+            if not subject:
+                text = f"{entry.kind}.subject must reference the carer's Patient in this Bundle"
+                self.fail("value", text, f"{entry.path}.subject")
+            chosen += [p for p in subject if p not in chosen]
+        if len(chosen) > 1:
+            self.fail(
+                "structure", "one carer per message: findings name two Patients", "Bundle.entry"
+            )
+        return chosen[0] if chosen else None
+
+    def person(self, patient: _Entry) -> dict[str, Any]:
+        """Demographics exactly as sent (the event model normalises postcode and mobile)."""
+        p, at = patient.resource, patient.path
+        person: dict[str, Any] = {"nhs_number": self.nhs(patient)}
+        names = list(enumerate(p.name or []))
+        name = next((n for n in names if n[1].use == "official"), names[0] if names else None)
+        if name is not None and name[1].given:
+            person["given_name"] = " ".join(name[1].given)
+            self.paths["person.given_name"] = (f"{at}.name[{name[0]}].given", "The given name")
+        if name is not None and name[1].family:
+            person["family_name"] = name[1].family
+            self.paths["person.family_name"] = (f"{at}.name[{name[0]}].family", "The family name")
+        self.paths["person.date_of_birth"] = (f"{at}.birthDate", "The birthDate")
+        if isinstance(p.birthDate, date):
+            person["date_of_birth"] = p.birthDate.isoformat()
+        elif p.birthDate:
+            text = f"birthDate {p.birthDate} is partial: a full date (YYYY-MM-DD) is needed"
+            self.fail("value", text, f"{at}.birthDate")
+        places = [(i, a) for i, a in enumerate(p.address or []) if a.postalCode and a.use != "old"]
+        home = next((a for a in places if a[1].use == "home"), places[0] if places else None)
+        if home is not None:
+            person["postcode"] = home[1].postalCode
+            self.paths["person.postcode"] = (f"{at}.address[{home[0]}].postalCode", "The postcode")
+        for i, point in self.telecoms(p):
+            field = "email" if point.system == "email" else "mobile"
+            if field not in person:
+                person[field] = point.value
+                self.paths[f"person.{field}"] = (f"{at}.telecom[{i}].value", f"The {field}")
+        return person
+
+    def nhs(self, patient: _Entry) -> str:
+        """The Patient's one NHS number, checked with the shared Modulus 11 validator."""
+        at = f"{patient.path}.identifier"
+        found = [
+            (k, i)
+            for k, i in enumerate(patient.resource.identifier or [])
+            if i.system == NHS_NUMBER
+        ]
+        if not found:
+            self.fail(
+                "required", f"the Patient needs an NHS number (identifier system {NHS_NUMBER})", at
+            )
+        numbers: set[str] = set()
+        for k, identifier in found:
+            digits, where = normalise_nhs_number(identifier.value or ""), f"{at}[{k}].value"
+            self.paths["person.nhs_number"] = (where, "The NHS number")
+            if not _TEN_DIGITS.match(digits):
+                self.fail(
+                    "value",
+                    f"{identifier.value!r} is not an NHS number: it must be 10 digits",
+                    where,
+                )
+            elif not is_valid_nhs_number(digits):
+                self.fail("value", f"{digits} fails the NHS number Modulus 11 check", where)
+            numbers |= {digits} if is_valid_nhs_number(digits) else set()
+        if len(numbers) > 1:
+            self.fail("value", "the Patient has two different NHS numbers", at)
+        self.nhs_number = min(numbers, default="")
+        return self.nhs_number
+
+    @staticmethod
+    def telecoms(patient: Any) -> list[tuple[int, Any]]:
+        """Mobiles (phone with use mobile, or sms) and emails, lowest rank (preferred) first."""
+        points = [
+            (i, t)
+            for i, t in enumerate(patient.telecom or [])
+            if t.value
+            and (t.system in ("email", "sms") or (t.system, t.use) == ("phone", "mobile"))
+        ]
+        return sorted(points, key=lambda p: p[1].rank if p[1].rank is not None else 1 << 30)
+
+    def preferences(self, patient: _Entry) -> dict[str, Any]:
+        """Channels in telecom rank order (a mobile means sms); language from communication."""
+        channels = [
+            "email" if t.system == "email" else "sms" for _, t in self.telecoms(patient.resource)
+        ]
+        preferences: dict[str, Any] = {"contact_channels": list(dict.fromkeys(channels))}
+        spoken = sorted(patient.resource.communication or [], key=lambda c: not c.preferred)
+        codes = [c.code for s in spoken[:1] for c in s.language.coding or [] if c.code]
+        if codes:
+            preferences["language"] = codes[0]
+            self.paths["preferences.language"] = (f"{patient.path}.communication", "The language")
+        return preferences
+
+    def caring_for(self, needs: list[str]) -> list[dict[str, Any]]:
+        """One entry per RelatedPerson; ``caring_for`` needs one, so without any RelatedPerson
+        the entry says relationship "other" (the story still says who is cared for)."""
+        cared: list[dict[str, Any]] = []
+        for entry in self.of("RelatedPerson"):
+            codings = [c for cc in entry.resource.relationship or [] for c in cc.coding or []]
+            roles = [RELATIONSHIPS.get(c.code or "") for c in codings if c.system == V3_ROLE_CODE]
+            relationship = next((r for r in roles if r), "other")
+            is_carer = any(c.system == UK_CORE_ROLE and c.code == "Carer" for c in codings)
+            if not self.is_carer(entry.resource.patient):
+                if not is_carer:
+                    text = "RelatedPerson.patient must be the carer's Patient (or code it Carer)"
+                    self.fail("value", text, f"{entry.path}.patient")
+                    continue
+                relationship = _INVERSE.get(relationship, relationship)
+            self.paths[f"caring_for.{len(cared)}"] = (
+                f"{entry.path}.relationship",
+                "The relationship",
+            )
+            cared.append({"relationship": relationship, "needs": needs})
+        return cared or [{"relationship": "other", "needs": needs}]
+
+    def consent(self) -> dict[str, Any] | None:
+        """An active permit allows contact and sharing with the partners named as actors; any
+        other Consent (deny, inactive, proposed ...) means no sharing and no contact."""
+        consents = self.of("Consent")
+        if len(consents) > 1:
+            self.fail("structure", "send one Consent: it replaces the carer's", "Bundle.entry")
+        if not consents:
+            return None
+        entry, resource = consents[0], consents[0].resource
+        self.paths["consent"] = (entry.path, "The Consent")
+        if resource.patient is not None and not self.is_carer(resource.patient):
+            self.fail(
+                "value", "Consent.patient must be the carer's Patient", f"{entry.path}.patient"
+            )
+        provision = resource.provision
+        permit = resource.status == "active" and getattr(provision, "type", None) == "permit"
+        share_with: list[str] = []
+        for a, actor in enumerate(provision.actor or [] if permit else []):
+            identifier = getattr(actor.reference, "identifier", None)
+            value = getattr(identifier, "value", None)
+            if getattr(identifier, "system", None) != PARTNER or value not in PARTNERS:
+                text = f"name the partner by identifier system {PARTNER}: gp, council or vasl"
+                self.fail("value", text, f"{entry.path}.provision.actor[{a}].reference.identifier")
+            elif value not in share_with:
+                share_with.append(value)
+        consent: dict[str, Any] = {"share_with": share_with, "contact": permit}
+        if isinstance(resource.dateTime, datetime) and resource.dateTime.tzinfo is not None:
+            consent["recorded_at"] = resource.dateTime.isoformat()
+        return consent
+
+    def validate(self, body: dict[str, Any]) -> None:
+        """The event model's own rules (postcode, mobile, future birth date...), by FHIRPath."""
+        try:
+            CarerIdentified.model_validate(body)
+        except ValidationError as exc:
+            raise FhirRejected(422, [self.body_issue(e) for e in exc.errors()]) from None
+
+    def body_issue(self, error: Any) -> Issue:
+        loc = [str(part) for part in error["loc"]]
+        expression, label = "Bundle", "The message"
+        for end in range(len(loc), 0, -1):
+            if ".".join(loc[:end]) in self.paths:
+                expression, label = self.paths[".".join(loc[:end])]
+                break
+        text = _SENSITIVE.get(loc[-1], str(error["msg"]).removeprefix("Value error, "))
+        code = "required" if error["type"] == "missing" else "value"
+        return Issue(code, f"{label}: {text}", expression)
