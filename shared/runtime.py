@@ -94,9 +94,10 @@ class ServiceRuntime:
                 await task
         self._tasks.clear()
         # Publish what the last transactions queued before the producer closes.
-        with contextlib.suppress(Exception):
-            while await asyncio.wait_for(self.relay.publish_pending(), 10):
-                pass
+        if self.relay.was_leader:
+            with contextlib.suppress(Exception):
+                while await asyncio.wait_for(self.relay.publish_pending(), 10):
+                    pass
         if self.producer is not None:
             await self.producer.stop()
         await self.engine.dispose()

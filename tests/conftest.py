@@ -1,3 +1,3 @@
-"""Test-wide fixtures: a real Kafka broker and real databases (SQLite and PostgreSQL)."""
+"""Test-wide fixtures: a real Kafka broker, real databases (SQLite and PostgreSQL), services."""
 
-pytest_plugins = ["tests.fixtures.kafka", "tests.fixtures.postgres"]
+pytest_plugins = ["tests.fixtures.kafka", "tests.fixtures.postgres", "tests.fixtures.services"]

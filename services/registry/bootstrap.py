@@ -29,7 +29,9 @@ from shared.topics import TOPICS
 
 log = logging.getLogger(__name__)
 REFERRAL_EVENTS = {
-    t: OUTBOUND_BODIES[t] for spec in TOPICS if spec.name == topics.REFERRALS
+    t: OUTBOUND_BODIES[t]
+    for spec in TOPICS
+    if spec.name == topics.REFERRALS
     for t in spec.event_types
 }
 

@@ -6,15 +6,16 @@ it (acks=all): a crash in between republishes it, and consumers drop the repeat 
 their inbox. So the relay gives at-least-once delivery, and the inbox turns it into
 exactly-once effect.
 
-On PostgreSQL several instances of a service may run; a session-level advisory lock makes
-one of them the relay and the others wait, because two relays would interleave and could
-reorder a key's events.
+Several instances of a service may run; one of them is the relay and the others wait,
+because two relays would interleave and could reorder a key's events: on PostgreSQL a
+session-level advisory lock decides, on SQLite an exclusive lock on a file beside it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import json
 import logging
 import zlib
@@ -58,6 +59,7 @@ class OutboxRelay:
         self._after_publish = after_publish
         self._wake = asyncio.Event()
         self.published = 0
+        self.was_leader = False  # only a relay that led may drain the outbox at shutdown
 
     def attach(self, producer: AIOKafkaProducer) -> None:
         """Give the relay its started producer (aiokafka clients need a running loop)."""
@@ -71,6 +73,7 @@ class OutboxRelay:
         while True:
             try:
                 async with self._leadership():
+                    self.was_leader = True
                     await self._loop()
             except asyncio.CancelledError:
                 raise
@@ -125,6 +128,10 @@ class OutboxRelay:
 
     @contextlib.asynccontextmanager
     async def _leadership(self):  # type: ignore[no-untyped-def]
+        if self._engine.dialect.name == "sqlite":
+            async with self._sqlite_leadership():
+                yield
+            return
         if self._engine.dialect.name != "postgresql":
             yield
             return
@@ -136,6 +143,25 @@ class OutboxRelay:
                 await connection.execute(
                     text("SELECT pg_advisory_unlock(:id)"), {"id": self._lock_id}
                 )
+
+    @contextlib.asynccontextmanager
+    async def _sqlite_leadership(self):  # type: ignore[no-untyped-def]
+        """One relay per SQLite file, across processes: an exclusive lock on a side file."""
+        database = self._engine.url.database
+        if not database or database == ":memory:":
+            yield
+            return
+        with open(f"{database}.relay-lock", "a+b") as handle:
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    await asyncio.sleep(self._poll_seconds)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     async def _acquire(self, connection: AsyncConnection) -> None:
         while True:

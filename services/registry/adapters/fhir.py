@@ -25,14 +25,10 @@ from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 from pydantic import ValidationError
+from pydantic_core import PydanticCustomError
 
-from shared.events import (
-    RECOGNISED_CARER_SNOMED_CODES,
-    CarerIdentified,
-    CloudEvent,
-    is_valid_nhs_number,
-    normalise_nhs_number,
-)
+from shared.events import RECOGNISED_CARER_SNOMED_CODES, CarerIdentified, CloudEvent
+from shared.events.validators import check_nhs_number
 
 NHS_NUMBER = "https://fhir.nhs.uk/Id/nhs-number"
 ODS_CODE = "https://fhir.nhs.uk/Id/ods-organization-code"
@@ -45,7 +41,6 @@ PARTNERS = ("gp", "council", "vasl")
 CLOCK_SKEW = timedelta(minutes=5)  # a sender's clock may run a little ahead of ours
 MAX_ISSUES = 100
 _ODS = re.compile(r"^[A-Za-z0-9]{3,10}$")
-_TEN_DIGITS = re.compile(r"^[0-9]{10}$")
 
 # v3-RoleCode says what the RelatedPerson is *to the Patient*. Our Patient is the carer, so
 # that is the cared-for person's relationship as carer.identified states it ("parent": the
@@ -64,8 +59,7 @@ _ROLE_GROUPS = {
 RELATIONSHIPS = {code: rel for rel, codes in _ROLE_GROUPS.items() for code in codes.split()}
 # A UK Core "Carer" RelatedPerson is the other way round: it is the carer, its patient the
 # cared-for person, and its codes say what the carer is to them (CHILD: cares for a parent).
-_INVERSE = {"parent": "child", "child": "parent", "grandparent": "grandchild"}
-_INVERSE["grandchild"] = "grandparent"
+_INVERSE = dict(parent="child", child="parent", grandparent="grandchild", grandchild="grandparent")
 # FHIR has no element for the cared-for person's needs; "caregiver of a person with ..."
 # codes say what they are. Any other carer code gives needs ["other"].
 NEEDS_BY_CODE = {
@@ -77,10 +71,6 @@ NEEDS_BY_CODE = {
     "413764007": "sensory_impairment",
     "413765008": "substance_misuse",
 }
-BUNDLE_TYPES = (
-    "document message transaction transaction-response batch batch-response history "
-    "searchset collection"
-).split()
 _STANDING = ("registered", "preliminary", "final", "amended", "corrected")
 _OBJECT = ("structure", "must be a JSON object (a FHIR complex type)")
 # pydantic error types from fhir.resources, as (IssueType, plain English).
@@ -196,7 +186,7 @@ def _resource_type_issues(payload: dict[str, Any]) -> Iterable[Issue]:
             try:
                 get_fhir_model_class(str(kind))
             except (KeyError, ValueError):
-                yield Issue("structure", f"{kind!r} is not a FHIR resource type", where)
+                yield Issue("structure", f"{where} has {kind!r}: not a FHIR resource type", where)
 
 
 def _fhirpath(loc: Iterable[int | str]) -> str:
@@ -250,6 +240,7 @@ class _Translator:
         self.issues: list[Issue] = []
         self.paths: dict[str, tuple[str, str]] = {}  # body field -> (FHIRPath, label)
         self.nhs_number = ""
+        self.carer: _Entry | None = None
 
     def of(self, *kinds: str) -> list[_Entry]:
         return [e for e in self.entries if e.kind in kinds]
@@ -258,52 +249,48 @@ class _Translator:
         self.issues.append(Issue(code, text, expression))
 
     def is_carer(self, reference: Any) -> bool:
-        return any(p.is_referenced_by(reference) for p in self.of("Patient"))
+        return self.carer is not None and self.carer.is_referenced_by(reference)
 
     def run(self) -> Translation:
         header = self.header()
         sender, sender_name = self.sender(header)
         message_id = self.bundle.id or (header.resource.id if header else None)
         if not message_id:
-            self.fail(
-                "required", "the message needs an id: it makes a resend a duplicate", "Bundle.id"
-            )
+            self.fail("required", "the message needs an id: a resend repeats it", "Bundle.id")
         time = self.bundle.timestamp or self.now
         if time > self.now + CLOCK_SKEW:
             self.fail("value", f"timestamp {time.isoformat()} is in the future", "Bundle.timestamp")
         findings = self.carer_findings()
-        patient = self.carer_patient(findings)
+        patient = self.carer = self.carer_patient(findings)
         person = self.person(patient) if patient else {}
         needs = list(dict.fromkeys(NEEDS_BY_CODE[c] for _, c in findings if c in NEEDS_BY_CODE))
         caring_for = self.caring_for(needs or ["other"]) if patient else []
         consent = self.consent() if patient else None
         # The carer's story is the notes on the carer findings, exactly as written.
-        notes = [(f, i, n.text) for f, _ in findings for i, n in enumerate(f.resource.note or [])]
+        notes = [
+            (f, i, n.text)
+            for f, _ in findings
+            for i, n in enumerate(getattr(f.resource, "note", None) or [])
+        ]
         if notes:
             self.paths["story"] = (f"{notes[0][0].path}.note[{notes[0][1]}].text", "The note")
-        if self.issues:
-            raise FhirRejected(422, self.issues)
-        by = {"kind": self.kind, "org_code": sender} | (
-            {"org_name": sender_name} if sender_name else {}
-        )
+        by = {"kind": self.kind, "org_code": sender, "org_name": sender_name}
         body: dict[str, Any] = {"identified_by": by, "person": person, "caring_for": caring_for}
         body["preferences"] = self.preferences(patient) if patient else {}
         if consent is not None:
             body["consent"] = consent
         if notes:
             body["story"] = "\n\n".join(text for _, _, text in notes if text)
-        self.validate(body)
+        if patient is not None:
+            self.validate(body)
+        if self.issues:
+            raise FhirRejected(422, self.issues)
         return Translation(str(message_id), str(sender), time, self.nhs_number, body)
 
     def header(self) -> _Entry | None:
-        kind = self.bundle.type
-        if kind != "message":
-            known = "a FHIR" if kind in BUNDLE_TYPES else "not a FHIR"
-            self.fail(
-                "value",
-                f"Bundle.type must be 'message'; {kind!r} is {known} Bundle type",
-                "Bundle.type",
-            )
+        if self.bundle.type != "message":
+            text = f"Bundle.type must be 'message', not {self.bundle.type!r}"
+            self.fail("value", text, "Bundle.type")
         first = self.bundle.entry[0].resource if self.bundle.entry else None
         if first is None or first.get_resource_type() != "MessageHeader":
             text = "a message Bundle's first entry must be its MessageHeader"
@@ -324,9 +311,7 @@ class _Translator:
         identifier = getattr(reference, "identifier", None)
         at = f"{header.path}.sender.identifier"
         if identifier is None or identifier.system != ODS_CODE or not identifier.value:
-            self.fail(
-                "required", f"MessageHeader.sender needs an identifier with system {ODS_CODE}", at
-            )
+            self.fail("required", f"the sender needs an identifier with system {ODS_CODE}", at)
             return None, None
         if not _ODS.match(identifier.value):
             self.fail("value", f"{identifier.value!r} is not an ODS code", f"{at}.value")
@@ -377,9 +362,9 @@ class _Translator:
                 self.fail("value", text, f"{entry.path}.subject")
             chosen += [p for p in subject if p not in chosen]
         if len(chosen) > 1:
-            self.fail(
-                "structure", "one carer per message: findings name two Patients", "Bundle.entry"
-            )
+            self.fail("structure", "one carer per message, not two Patients", "Bundle.entry")
+        if not chosen and len(self.of("Patient")) == 1:  # still check the lone Patient
+            return self.of("Patient")[0]
         return chosen[0] if chosen else None
 
     def person(self, patient: _Entry) -> dict[str, Any]:
@@ -395,11 +380,9 @@ class _Translator:
             person["family_name"] = name[1].family
             self.paths["person.family_name"] = (f"{at}.name[{name[0]}].family", "The family name")
         self.paths["person.date_of_birth"] = (f"{at}.birthDate", "The birthDate")
-        if isinstance(p.birthDate, date):
-            person["date_of_birth"] = p.birthDate.isoformat()
-        elif p.birthDate:
-            text = f"birthDate {p.birthDate} is partial: a full date (YYYY-MM-DD) is needed"
-            self.fail("value", text, f"{at}.birthDate")
+        if p.birthDate:  # a partial date ("1968-04") stays a string: the event model rejects it
+            born = p.birthDate
+            person["date_of_birth"] = born.isoformat() if isinstance(born, date) else born
         places = [(i, a) for i, a in enumerate(p.address or []) if a.postalCode and a.use != "old"]
         home = next((a for a in places if a[1].use == "home"), places[0] if places else None)
         if home is not None:
@@ -414,29 +397,17 @@ class _Translator:
 
     def nhs(self, patient: _Entry) -> str:
         """The Patient's one NHS number, checked with the shared Modulus 11 validator."""
-        at = f"{patient.path}.identifier"
-        found = [
-            (k, i)
-            for k, i in enumerate(patient.resource.identifier or [])
-            if i.system == NHS_NUMBER
-        ]
+        at, identifiers = f"{patient.path}.identifier", patient.resource.identifier or []
+        found = [(k, i.value or "") for k, i in enumerate(identifiers) if i.system == NHS_NUMBER]
         if not found:
-            self.fail(
-                "required", f"the Patient needs an NHS number (identifier system {NHS_NUMBER})", at
-            )
+            self.fail("required", f"the Patient needs an identifier with system {NHS_NUMBER}", at)
         numbers: set[str] = set()
-        for k, identifier in found:
-            digits, where = normalise_nhs_number(identifier.value or ""), f"{at}[{k}].value"
-            self.paths["person.nhs_number"] = (where, "The NHS number")
-            if not _TEN_DIGITS.match(digits):
-                self.fail(
-                    "value",
-                    f"{identifier.value!r} is not an NHS number: it must be 10 digits",
-                    where,
-                )
-            elif not is_valid_nhs_number(digits):
-                self.fail("value", f"{digits} fails the NHS number Modulus 11 check", where)
-            numbers |= {digits} if is_valid_nhs_number(digits) else set()
+        for k, value in found:
+            self.paths["person.nhs_number"] = (f"{at}[{k}].value", "The NHS number")
+            try:
+                numbers.add(check_nhs_number(value))
+            except PydanticCustomError as error:
+                self.fail("value", str(error), f"{at}[{k}].value")
         if len(numbers) > 1:
             self.fail("value", "the Patient has two different NHS numbers", at)
         self.nhs_number = min(numbers, default="")
@@ -455,9 +426,8 @@ class _Translator:
 
     def preferences(self, patient: _Entry) -> dict[str, Any]:
         """Channels in telecom rank order (a mobile means sms); language from communication."""
-        channels = [
-            "email" if t.system == "email" else "sms" for _, t in self.telecoms(patient.resource)
-        ]
+        points = self.telecoms(patient.resource)
+        channels = ["email" if t.system == "email" else "sms" for _, t in points]
         preferences: dict[str, Any] = {"contact_channels": list(dict.fromkeys(channels))}
         spoken = sorted(patient.resource.communication or [], key=lambda c: not c.preferred)
         codes = [c.code for s in spoken[:1] for c in s.language.coding or [] if c.code]
@@ -481,10 +451,8 @@ class _Translator:
                     self.fail("value", text, f"{entry.path}.patient")
                     continue
                 relationship = _INVERSE.get(relationship, relationship)
-            self.paths[f"caring_for.{len(cared)}"] = (
-                f"{entry.path}.relationship",
-                "The relationship",
-            )
+            where = (f"{entry.path}.relationship", "The relationship")
+            self.paths[f"caring_for.{len(cared)}"] = where
             cared.append({"relationship": relationship, "needs": needs})
         return cared or [{"relationship": "other", "needs": needs}]
 
@@ -499,9 +467,8 @@ class _Translator:
         entry, resource = consents[0], consents[0].resource
         self.paths["consent"] = (entry.path, "The Consent")
         if resource.patient is not None and not self.is_carer(resource.patient):
-            self.fail(
-                "value", "Consent.patient must be the carer's Patient", f"{entry.path}.patient"
-            )
+            text = "Consent.patient must be the carer's Patient"
+            self.fail("value", text, f"{entry.path}.patient")
         provision = resource.provision
         permit = resource.status == "active" and getattr(provision, "type", None) == "permit"
         share_with: list[str] = []
@@ -519,11 +486,14 @@ class _Translator:
         return consent
 
     def validate(self, body: dict[str, Any]) -> None:
-        """The event model's own rules (postcode, mobile, future birth date...), by FHIRPath."""
+        """The event model's own rules (postcode, mobile, future birth date...), by FHIRPath,
+        beside the problems found above (an element already reported is not reported twice)."""
         try:
             CarerIdentified.model_validate(body)
         except ValidationError as exc:
-            raise FhirRejected(422, [self.body_issue(e) for e in exc.errors()]) from None
+            reported = {issue.expression for issue in self.issues}
+            found = [self.body_issue(e) for e in exc.errors()]
+            self.issues += [issue for issue in found if issue.expression not in reported]
 
     def body_issue(self, error: Any) -> Issue:
         loc = [str(part) for part in error["loc"]]

@@ -1,13 +1,21 @@
-"""The registry's HTTP API (contract section 5)."""
+"""The registry's HTTP API (contract section 5): ingest, consent-scoped reads, reviews."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Request, status
+from pydantic import BaseModel, model_validator
 
+from services.registry.adapters.orm import AuditEntry
 from services.registry.domain.model import Carer
+from services.registry.service_layer.handlers import (
+    ReviewConflict,
+    resolve_review,
+    review_summary,
+)
+from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from shared import topics
 from shared.auth import Principal, require_role
 from shared.ingest import envelope_from_request, publish_inbound
@@ -15,6 +23,15 @@ from shared.ingest import envelope_from_request, publish_inbound
 router = APIRouter()
 
 Identifier = Annotated[Principal, Depends(require_role("gp", "hospital", "council", "vasl"))]
+Reader = Annotated[Principal, Depends(require_role("council", "vasl", "gp", "admin"))]
+Council = Annotated[Principal, Depends(require_role("council", "admin"))]
+
+# The partner whose consent a reader needs; admin reads for the data controller.
+PARTNER_OF_ROLE = {"council": "council", "vasl": "vasl", "gp": "gp"}
+
+
+def _uow(request: Request) -> RegistryUnitOfWork:
+    return request.app.state.unit_of_work()  # type: ignore[no-any-return]
 
 
 @router.post(
@@ -38,27 +55,100 @@ async def post_identification(
     return {"id": envelope.id, "status": "accepted"}
 
 
-Reader = Annotated[Principal, Depends(require_role("council", "vasl", "gp", "admin"))]
-
-
-@router.get("/carers", summary="Find a carer by NHS number (consent-scoped)")
-async def find_carer(request: Request, principal: Reader, nhs_number: str) -> dict[str, Any]:
-    async with request.app.state.unit_of_work() as uow:
-        carer = await uow.carers.by_nhs_number(nhs_number)
-    if carer is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no carer with that NHS number")
-    return carer_view(carer)
-
-
-@router.get("/carers/{carer_id}", summary="A carer's record and status (consent-scoped)")
-async def get_carer(request: Request, principal: Reader, carer_id: str) -> dict[str, Any]:
-    async with request.app.state.unit_of_work() as uow:
-        carer = await uow.carers.get(carer_id)
+async def _read(
+    request: Request,
+    principal: Principal,
+    action: str,
+    carer_id: str | None = None,
+    nhs_number: str | None = None,
+) -> dict[str, Any]:
+    """Find, check consent, audit (whatever the outcome), answer."""
+    async with _uow(request) as uow:
+        uow.carers.lock_rows = False
+        carer = (
+            await uow.carers.get(carer_id)
+            if carer_id
+            else await uow.carers.by_nhs_number(nhs_number or "")
+        )
+        partner = PARTNER_OF_ROLE.get(principal.role)
+        if carer is None:
+            outcome = "not_found"
+        elif partner and partner not in (carer.consent.get("share_with") or []):
+            outcome = "refused"
+        else:
+            outcome = "allowed"
+        uow.carers.audit(
+            AuditEntry(
+                subject=principal.subject,
+                role=principal.role,
+                org=principal.org,
+                action=action,
+                carer_id=carer.carer_id if carer else None,
+                outcome=outcome,
+            )
+        )
+        await uow.commit()
     if carer is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such carer")
+    if outcome == "refused":
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            f"the carer has not consented to share their record with {partner}",
+        )
     return carer_view(carer)
+
+
+@router.get("/carers", summary="Find a carer by NHS number (consent-scoped, audited)")
+async def find_carer(request: Request, principal: Reader, nhs_number: str) -> dict[str, Any]:
+    return await _read(request, principal, "find_by_nhs_number", nhs_number=nhs_number)
+
+
+@router.get("/carers/{carer_id}", summary="A carer's record and status (consent-scoped, audited)")
+async def get_carer(request: Request, principal: Reader, carer_id: str) -> dict[str, Any]:
+    return await _read(request, principal, "read", carer_id=carer_id)
 
 
 def carer_view(carer: Carer) -> dict[str, Any]:
     now = datetime.now(UTC)
-    return {**carer.to_document(), "category": carer.category(now), "status": carer.status(now)}
+    document = carer.to_document()
+    document.pop("published_category", None)
+    return {**document, "category": carer.category(now), "status": carer.status(now)}
+
+
+class Resolution(BaseModel):
+    """A person's decision on an ambiguous match."""
+
+    decision: Literal["merge", "keep_apart"]
+    into: str | None = None
+    absorb: list[str] = []
+
+    @model_validator(mode="after")
+    def _merge_needs_a_target(self) -> Resolution:
+        if self.decision == "merge" and not self.into:
+            raise ValueError("into: required when the decision is merge")
+        return self
+
+
+@router.get("/reviews", summary="Identifications held because they matched several records")
+async def list_reviews(request: Request, principal: Council) -> list[dict[str, Any]]:
+    async with _uow(request) as uow:
+        return [review_summary(r) for r in await uow.carers.open_reviews()]
+
+
+@router.post("/reviews/{review_id}/resolve", summary="Merge the candidates, or keep apart")
+async def resolve(
+    request: Request, principal: Council, review_id: str, resolution: Resolution
+) -> dict[str, Any]:
+    async with _uow(request) as uow:
+        review = await uow.carers.review(review_id)
+        if review is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such review")
+        try:
+            carer = await resolve_review(
+                uow, review, resolution.decision, resolution.into, resolution.absorb,
+                datetime.now(UTC),
+            )
+        except ReviewConflict as conflict:
+            raise HTTPException(status.HTTP_409_CONFLICT, str(conflict)) from None
+        await uow.commit()
+    return {"review_id": review_id, "decision": resolution.decision, "carer_id": carer.carer_id}

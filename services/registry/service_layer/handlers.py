@@ -116,13 +116,19 @@ class ReviewConflict(Exception):
 
 
 async def resolve_review(
-    uow: RegistryUnitOfWork, review: MatchReview, decision: str, into: str | None, at: datetime
+    uow: RegistryUnitOfWork,
+    review: MatchReview,
+    decision: str,
+    into: str | None,
+    absorb: list[str],
+    at: datetime,
 ) -> Carer:
     """Apply a held identification as a person decided.
 
-    ``merge``: the candidates are one person; they are folded into ``into`` (``carer.merged``
-    for each) and the identification is applied to it. ``keep_apart``: the identification
-    is someone else; it becomes a record of its own. Either way the review is closed.
+    ``merge``: the identification is the person of record ``into``; candidates listed in
+    ``absorb`` are the same person too and are folded into it (``carer.merged`` each).
+    ``keep_apart``: the identification is someone else; it becomes a record of its own.
+    Either way the review is closed.
     """
     if review.status != "open":
         raise ReviewConflict(f"review {review.review_id} is already {review.status}")
@@ -131,13 +137,13 @@ async def resolve_review(
     person = identification.person  # type: ignore[attr-defined]
     await uow.carers.lock(identity_keys(person))
     if decision == "merge":
-        if into not in candidates:
-            raise ReviewConflict("into: choose one of the candidate records")
+        if into not in candidates or not set(absorb) <= set(candidates) - {into}:
+            raise ReviewConflict("into and absorb: choose among the candidate records")
         target = await uow.carers.get(into)
         if target is None:
             raise ReviewConflict(f"into: carer {into} no longer exists")
-        for other_id in candidates:
-            other = await uow.carers.get(other_id) if other_id != into else None
+        for other_id in absorb:
+            other = await uow.carers.get(other_id)
             if other is None:
                 continue
             try:
