@@ -62,6 +62,9 @@ class UnitOfWork:
     ) -> None:
         try:
             if self.session.in_transaction():
+                # Detach what was read first, so it stays readable after the block rather
+                # than being expired by the rollback of a transaction that only read.
+                self.session.expunge_all()
                 await self.session.rollback()
         finally:
             await self.session.close()

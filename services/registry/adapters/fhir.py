@@ -411,7 +411,8 @@ class _Translator:
         if len(numbers) > 1:
             self.fail("value", "the Patient has two different NHS numbers", at)
         self.nhs_number = min(numbers, default="")
-        return self.nhs_number
+        # An invalid number stays in the body, so the event model reports no second problem.
+        return self.nhs_number or (found[0][1] if found else "")
 
     @staticmethod
     def telecoms(patient: Any) -> list[tuple[int, Any]]:
@@ -492,7 +493,8 @@ class _Translator:
             CarerIdentified.model_validate(body)
         except ValidationError as exc:
             reported = {issue.expression for issue in self.issues}
-            found = [self.body_issue(e) for e in exc.errors()]
+            # "required when nhs_number is absent": we already said the number is required.
+            found = [self.body_issue(e) for e in exc.errors() if e["type"] != "required"]
             self.issues += [issue for issue in found if issue.expression not in reported]
 
     def body_issue(self, error: Any) -> Issue:
