@@ -86,7 +86,8 @@ def main(argv: list[str] | None = None) -> float:
     labelled = read_examples(args.labelled)
     counts = cross_validate(labelled, args.folds, args.repeats)
     print(
-        f"{len(labelled)} labelled answers, {args.folds}-fold cross-validation x {args.repeats} repeats"
+        f"{len(labelled)} labelled answers, "
+        f"{args.folds}-fold cross-validation x {args.repeats} repeats"
     )
     print(f"{'theme':<16}{'precision':>10}{'recall':>8}{'F1':>7}{'support':>9}")
     for theme in THEME_IDS:
@@ -98,7 +99,8 @@ def main(argv: list[str] | None = None) -> float:
     overall = micro_f1(counts)
     print(f"cross-validated micro-F1: {overall:.3f}")
     print(
-        f"shipped model alone on the whole labelled set: micro-F1 {micro_f1(shipped_only(labelled)):.3f}"
+        "shipped model alone on the whole labelled set: "
+        f"micro-F1 {micro_f1(shipped_only(labelled)):.3f}"
     )
     return overall
 

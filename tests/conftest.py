@@ -1,3 +1,7 @@
 """Test-wide fixtures: a real Kafka broker, real databases (SQLite and PostgreSQL), services."""
 
-pytest_plugins = ["tests.fixtures.kafka", "tests.fixtures.postgres", "tests.fixtures.services"]
+pytest_plugins = [
+    "tests.fixtures.kafka",
+    "tests.fixtures.postgres",
+    "tests.fixtures.services",
+]

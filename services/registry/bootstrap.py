@@ -11,7 +11,7 @@ from functools import partial
 
 from fastapi import FastAPI
 
-from services.registry.entrypoints import http, kafka
+from services.registry.entrypoints import fhir, http, kafka
 from services.registry.service_layer.handlers import (
     BATCH_HANDLERS,
     HANDLERS,
@@ -88,4 +88,5 @@ def bootstrap(
     )
     app.state.unit_of_work = unit_of_work
     app.include_router(http.router)
+    app.include_router(fhir.router)
     return Registry(settings, runtime, processor, referral_processor, app)

@@ -107,18 +107,15 @@ class UnitOfWork:
         ]
         if not rows:
             return set()
-        new: set[tuple[str, str]] = set()
         insert_ = pg_insert if self.dialect == "postgresql" else sqlite_insert
-        for start in range(0, len(rows), 500):  # keeps SQLite under its variable limit
-            statement = (
-                insert_(INBOX)
-                .values(rows[start : start + 500])
-                .on_conflict_do_nothing(index_elements=["source", "event_id"])
-                .returning(INBOX.c.source, INBOX.c.event_id)
-            )
-            result = await self.session.execute(statement)
-            new.update((row.source, row.event_id) for row in result)
-        return new
+        # One statement executed for many rows ("insertmanyvalues"): compiled once, cached.
+        statement = (
+            insert_(INBOX)
+            .on_conflict_do_nothing(index_elements=["source", "event_id"])
+            .returning(INBOX.c.source, INBOX.c.event_id, sort_by_parameter_order=True)
+        )
+        result = await self.session.execute(statement, rows)
+        return {(row.source, row.event_id) for row in result}
 
     def publish(self, topic: str, key: str | None, event: CloudEvent | None) -> None:
         """Queue an event (or a tombstone, ``None``) for the relay, in this transaction."""

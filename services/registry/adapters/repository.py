@@ -63,11 +63,9 @@ class CarerRepository:
         ordered = sorted({hashlib.sha256(k.encode()).hexdigest() for k in keys})
         if self._dialect != "postgresql" or not ordered:
             return
-        for start in range(0, len(ordered), CHUNK):
-            chunk = ordered[start : start + CHUNK]
-            await self.session.execute(
-                pg_insert(MatchLock).values([{"key": k} for k in chunk]).on_conflict_do_nothing()
-            )
+        await self.session.execute(
+            pg_insert(MatchLock).on_conflict_do_nothing(), [{"key": k} for k in ordered]
+        )
         await self.session.execute(
             text("SELECT key FROM match_locks WHERE key = ANY(:keys) ORDER BY key FOR UPDATE"),
             {"keys": ordered},

@@ -145,7 +145,11 @@ async def resolve(
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such review")
         try:
             carer = await resolve_review(
-                uow, review, resolution.decision, resolution.into, resolution.absorb,
+                uow,
+                review,
+                resolution.decision,
+                resolution.into,
+                resolution.absorb,
                 datetime.now(UTC),
             )
         except ReviewConflict as conflict:

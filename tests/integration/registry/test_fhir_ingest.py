@@ -50,9 +50,16 @@ async def records(registry: Registry) -> dict[str, dict[str, Any]]:
     return {row.nhs_number or row.carer_id: orjson.loads(row.document) for row in rows}
 
 
-async def records_count(registry: Registry, expected: int) -> dict[str, dict[str, Any]] | None:
-    found = await records(registry)
-    return found if len(found) == expected else None
+async def records_count(registry: Registry, expected: int) -> dict[str, dict[str, Any]]:
+    """Waits until the registry holds ``expected`` carer records, and returns them."""
+
+    async def counted() -> dict[str, dict[str, Any]] | None:
+        found = await records(registry)
+        return found if len(found) == expected else None
+
+    found = await eventually(counted)
+    assert found is not None
+    return found
 
 
 def issue_of(response: httpx.Response) -> dict[str, Any]:
@@ -71,7 +78,7 @@ async def test_an_accepted_bundle_becomes_the_carer_record_with_names_kept_exact
     issue = issue_of(response)
     assert (issue["severity"], issue["code"]) == ("information", "informational")
     assert issue["details"]["text"] == "5f0c8f0e-6c1b-4a43-9f7e-2b1f3d1c9a01"
-    carer = (await eventually(lambda: records_count(registry, 1)))["9434765919"]
+    carer = (await records_count(registry, 1))["9434765919"]
     assert (carer["given_name"], carer["family_name"]) == ("Siân", "O'Connor-Smith")
     assert carer["date_of_birth"] == "1968-04-12" and carer["postcode"] == "LE1 6ZG"
     assert [(s["kind"], s["org_code"], s["event_id"]) for s in carer["sources"]] == [
@@ -92,7 +99,7 @@ async def test_a_resent_bundle_is_a_duplicate_with_no_second_effect(
 
     assert [first.status_code, again.status_code, marker.status_code] == [202, 202, 202]
     assert issue_of(first)["details"] == issue_of(again)["details"]
-    carers = await eventually(lambda: records_count(registry, 2))
+    carers = await records_count(registry, 2)
     sian = carers["9434765919"]
     assert len(sian["sources"]) == 1 and sian["version"] == 1
     published = [

@@ -17,7 +17,7 @@ import os
 import re
 import socket
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -167,6 +167,13 @@ async def run_as_documented(name: str, registry: Registry, served: str, workdir:
     assert masked(body) == masked(answer_of(name))
 
 
+async def settled(check: Callable[[], Awaitable[dict[str, Any] | None]]) -> dict[str, Any]:
+    """``eventually``, typed: the record once ``check`` finds it."""
+    found = await eventually(check)
+    assert found is not None
+    return found
+
+
 async def record(registry: Registry, nhs_number: str) -> dict[str, Any] | None:
     async with registry.runtime.sessions() as session:
         row = (
@@ -183,7 +190,7 @@ async def test_the_http_examples_run_as_documented(
     await run_as_documented("http-invalid", registry, served, tmp_path)
 
     sent = json.loads(examples()["identification-body"].code)["person"]
-    carer = await eventually(lambda: record(registry, sent["nhs_number"]))
+    carer = await settled(lambda: record(registry, sent["nhs_number"]))
     assert (carer["given_name"], carer["family_name"]) == (sent["given_name"], sent["family_name"])
     assert [(s["kind"], s["org_code"]) for s in carer["sources"]] == [("gp", "C82001")]
 
@@ -196,7 +203,7 @@ async def test_the_fhir_examples_run_as_documented(
     await run_as_documented("fhir-invalid", registry, served, tmp_path)
 
     bundle = json.loads(examples()["fhir-bundle"].code)
-    carer = await eventually(lambda: record(registry, "9434765919"))
+    carer = await settled(lambda: record(registry, "9434765919"))
     assert [s["event_id"] for s in carer["sources"]] == [bundle["id"]]
     assert (carer["given_name"], carer["family_name"]) == ("Siân", "O'Connor-Smith")
 
@@ -218,7 +225,7 @@ async def test_the_kafka_example_and_the_other_events_run_as_documented(
         exec, compile(code, "partners.md:kafka", "exec"), {"__name__": "__main__"}
     )
 
-    carer = await eventually(lambda: record(registry, "9434765919"))
+    carer = await settled(lambda: record(registry, "9434765919"))
     assert carer["given_name"] == "Siân" and carer["caring_for"][0]["relationship"] == "parent"
 
     async def send(name: str, key: str, **changes: str) -> None:
@@ -229,7 +236,7 @@ async def test_the_kafka_example_and_the_other_events_run_as_documented(
         await produce(kafka_bootstrap, namespace + topics.INBOUND, [event.to_bytes()], key.encode())
 
     await send("gp-carer-coded", "9434765919")
-    coded = await eventually(lambda: _where(registry, lambda c: c.get("gp_coded")))
+    coded = await settled(lambda: _where(registry, lambda c: c.get("gp_coded")))
     assert coded["gp_coded"]["practice_ods_code"] == "C82001"
     await send("consent-updated", "9434765919")
     await eventually(

@@ -1,0 +1,63 @@
+"""Reading the shipped data: consultation definitions, themes and labelled theme examples.
+
+Definitions are YAML files under ``services/consultation/data/consultations/`` (one per
+consultation; more can be added from another folder with ``CONSULTATION_DEFINITIONS_DIR``).
+They are read once at start-up; a malformed one stops the service with the field named.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from services.consultation.domain.definition import Consultation, build_consultation
+from services.consultation.domain.themes.catalogue import Theme, build_themes
+from services.consultation.domain.themes.classifier import Example, ThemeClassifier
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def _yaml(path: Path) -> Any:
+    with path.open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def load_consultations(*folders: Path) -> dict[str, Consultation]:
+    """Every consultation defined in ``folders`` (default: the shipped ones), by slug."""
+    equality = _yaml(DATA / "equality.yaml")
+    found: dict[str, Consultation] = {}
+    for folder in folders or (DATA / "consultations",):
+        for path in sorted(folder.glob("*.yaml")):
+            consultation = build_consultation(_yaml(path), equality)
+            found[consultation.slug] = consultation
+    return found
+
+
+@lru_cache(maxsize=1)
+def load_themes() -> tuple[Theme, ...]:
+    return build_themes(_yaml(DATA / "themes.yaml"))
+
+
+def read_examples(path: Path) -> list[Example]:
+    """Labelled answers from JSON lines ``{"text": ..., "themes": [...]}``."""
+    examples = []
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                row = json.loads(line)
+                examples.append(Example(row["text"], frozenset(row["themes"])))
+    return examples
+
+
+def shipped_examples() -> list[Example]:
+    return read_examples(DATA / "theme_examples.jsonl")
+
+
+@lru_cache(maxsize=1)
+def shipped_classifier() -> ThemeClassifier:
+    """The classifier trained on the shipped examples (once per process, in seconds)."""
+    return ThemeClassifier(load_themes()).fit(shipped_examples())

@@ -1,0 +1,186 @@
+"""Council and admin endpoints: results, report (HTML and PDF), export, paper returns,
+imports and the council's "we did" reply (contract 5; bearer token or the staff cookie)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel, Field
+
+from services.consultation.domain import results as R
+from services.consultation.domain.tabular import ImportError_
+from services.consultation.entrypoints.charts import bar_chart
+from services.consultation.entrypoints.context import web
+from services.consultation.entrypoints.pdf import render_pdf
+from services.consultation.entrypoints.public import form_page
+from services.consultation.service_layer import handlers
+from shared.auth import Principal, require_role
+from shared.web.staff import require_staff
+
+router = APIRouter(tags=["consultation staff"])
+Council = Annotated[Principal, Depends(require_role("council", "admin"))]
+CouncilPage = Annotated[Principal, Depends(require_staff("council", "admin"))]
+
+
+def _filters(respondent_type: str | None, equality: str | None) -> R.Filters:
+    """``equality=age_band:65 to 74`` picks one equality group."""
+    if not equality:
+        return R.Filters(respondent_type=respondent_type)
+    question, _, option = equality.partition(":")
+    return R.Filters(respondent_type, question.strip(), option.strip())
+
+
+async def _results(
+    request: Request, slug: str, respondent_type: str | None, equality: str | None
+) -> dict[str, Any]:
+    w = web(request)
+    consultation = w.consultation(slug)
+    try:
+        filters = _filters(respondent_type, equality)
+        async with w.unit_of_work() as uow:
+            return await handlers.results(uow, consultation, filters)
+    except R.GroupTooSmall as small:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            [{"loc": ["query", "equality"], "msg": str(small), "type": "small_group"}],
+        ) from None
+    except ValueError as wrong:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            [{"loc": ["query", "equality"], "msg": str(wrong), "type": "invalid"}],
+        ) from None
+
+
+@router.get(
+    "/consultations/{slug}/results", summary="Counts and percentages per closed question; themes"
+)
+async def results(
+    request: Request,
+    slug: str,
+    _: Council,
+    respondent_type: str | None = None,
+    equality: str | None = None,
+) -> dict[str, Any]:
+    return await _results(request, slug, respondent_type, equality)
+
+
+def _report_context(request: Request, slug: str, data: dict[str, Any]) -> dict[str, Any]:
+    w = web(request)
+    charts = {}
+    for question in data["questions"]:
+        for block in question.get("rows", [question]):
+            key = f"{question['id']}-{block['id']}" if "rows" in question else question["id"]
+            bars = [(o["option"], o["percent"], o["count"]) for o in block["options"]]
+            charts[key] = bar_chart(f"chart-{key}", block["text"], bars)
+    return {
+        "consultation": w.consultation(slug),
+        "data": data,
+        "charts": charts,
+        "generated": datetime.now(UTC),
+    }
+
+
+@router.get(
+    "/consultations/{slug}/report", response_class=HTMLResponse, summary="HTML report with charts"
+)
+async def report(
+    request: Request,
+    slug: str,
+    _: CouncilPage,
+    respondent_type: str | None = None,
+    equality: str | None = None,
+) -> Response:
+    data = await _results(request, slug, respondent_type, equality)
+    return web(request).pages.render(
+        request, "report.html", {**_report_context(request, slug, data), "pdf": False}
+    )
+
+
+@router.get("/consultations/{slug}/report.pdf", summary="The HTML report as a PDF")
+async def report_pdf(
+    request: Request,
+    slug: str,
+    _: CouncilPage,
+    respondent_type: str | None = None,
+    equality: str | None = None,
+) -> Response:
+    data = await _results(request, slug, respondent_type, equality)
+    page = web(request).pages.render(
+        request, "report.html", {**_report_context(request, slug, data), "pdf": True}
+    )
+    pdf = await asyncio.to_thread(render_pdf, bytes(page.body).decode())
+    headers = {"Content-Disposition": f'inline; filename="{slug}-report.pdf"'}
+    return Response(pdf, media_type="application/pdf", headers=headers)
+
+
+@router.get("/consultations/{slug}/export.csv", summary="All responses, one row each")
+async def export_csv(request: Request, slug: str, _: CouncilPage) -> Response:
+    w = web(request)
+    consultation = w.consultation(slug)
+    async with w.unit_of_work() as uow:
+        text = await handlers.export(uow, consultation)
+    headers = {"Content-Disposition": f'attachment; filename="{slug}-responses.csv"'}
+    return Response(text.encode("utf-8-sig"), media_type="text/csv; charset=utf-8", headers=headers)
+
+
+@router.post(
+    "/consultations/{slug}/import", summary="Import responses from a Citizen Space style CSV"
+)
+async def import_csv(request: Request, slug: str, principal: CouncilPage) -> Response:
+    w = web(request)
+    consultation = w.consultation(slug)
+    text = (await request.body()).decode("utf-8-sig", errors="replace")
+    try:
+        async with w.unit_of_work() as uow:
+            outcome = await handlers.import_responses(
+                uow, consultation, text, by=principal.subject, now=w.clock()
+            )
+    except ImportError_ as wrong:
+        return JSONResponse(
+            {"detail": [{"loc": ["body"], "msg": str(wrong), "type": "invalid"}]}, status_code=422
+        )
+    return JSONResponse(outcome, status_code=201 if outcome["imported"] else 422)
+
+
+@router.get(
+    "/consultations/{slug}/paper-entry",
+    response_class=HTMLResponse,
+    summary="Key in a paper return",
+)
+async def paper_entry(request: Request, slug: str, _: CouncilPage) -> Response:
+    w = web(request)
+    return form_page(request, w, w.consultation(slug), mode="paper", template="paper_entry.html")
+
+
+class CouncilReply(BaseModel):
+    we_asked: str = Field(min_length=1, max_length=5000)
+    you_said: str = Field(min_length=1, max_length=10000)
+    we_did: str = Field(min_length=1, max_length=10000)
+
+
+@router.put(
+    "/consultations/{slug}/council-response", summary="Publish 'we asked, you said, we did'"
+)
+async def council_response(
+    request: Request, slug: str, body: CouncilReply, _: Council
+) -> dict[str, Any]:
+    w = web(request)
+    consultation = w.consultation(slug)
+    async with w.unit_of_work() as uow:
+        reply = await handlers.publish_council_response(
+            uow,
+            consultation,
+            we_asked=body.we_asked,
+            you_said=body.you_said,
+            we_did=body.we_did,
+            at=w.clock(),
+        )
+    return {
+        "consultation": slug,
+        "published_at": reply.published_at.isoformat(),
+        "url": f"/consultations/{slug}/we-asked-you-said-we-did",
+    }

@@ -1,0 +1,118 @@
+"""Theme runs and officers' sign-off: JSON for tools, a review page for people.
+
+Posts from the review page are forms (cookie sign-in, CSRF token) and redirect back to it;
+the same paths take JSON with a bearer token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from services.consultation.domain.themes.review import IllegalDecision
+from services.consultation.entrypoints.context import wants_html, web
+from services.consultation.service_layer import theming
+from shared.auth import Principal
+from shared.web.csrf import CsrfError, verify_csrf
+from shared.web.staff import require_staff
+
+router = APIRouter(tags=["consultation themes"])
+CouncilPage = Annotated[Principal, Depends(require_staff("council", "admin"))]
+
+
+async def _body(request: Request) -> tuple[dict[str, Any], bool]:
+    """The request's fields, and whether it came from the review page (a form)."""
+    if wants_html(request):
+        form = await request.form()
+        try:
+            verify_csrf(request, str(form.get("csrf_token") or ""), web(request).pages.secret)
+        except CsrfError as error:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, str(error)) from None
+        return {k: v for k, v in form.items() if isinstance(v, str) and v != ""}, True
+    try:
+        body = await request.json() if await request.body() else {}
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "expected a JSON object")
+    return body, False
+
+
+@router.get(
+    "/consultations/{slug}/themes", summary="Proposed themes with counts, quotes and reasons"
+)
+async def list_themes(request: Request, slug: str, _: CouncilPage) -> list[dict[str, Any]]:
+    w = web(request)
+    async with w.unit_of_work() as uow:
+        return await theming.list_themes(uow, w.consultation(slug))
+
+
+@router.post("/consultations/{slug}/themes/run", summary="Theme every free-text answer now")
+async def run(request: Request, slug: str, principal: CouncilPage) -> Response:
+    w = web(request)
+    consultation = w.consultation(slug)
+    _, from_page = await _body(request)
+    classifier = await asyncio.to_thread(w.classifier)  # trained once, in a few seconds
+    async with w.unit_of_work() as uow:
+        summary = await theming.run_themes(uow, consultation, classifier, w.themes())
+    if from_page:
+        return RedirectResponse(
+            f"/consultations/{slug}/themes/review", status_code=status.HTTP_303_SEE_OTHER
+        )
+    return JSONResponse(summary)
+
+
+@router.post(
+    "/consultations/{slug}/themes/{key}/decision",
+    summary="Confirm, rename, merge or reject a theme",
+)
+async def decision(request: Request, slug: str, key: str, principal: CouncilPage) -> Response:
+    w = web(request)
+    consultation = w.consultation(slug)
+    body, from_page = await _body(request)
+    try:
+        async with w.unit_of_work() as uow:
+            view = await theming.decide_theme(
+                uow,
+                consultation,
+                key,
+                str(body.get("action", "")),
+                by=principal.subject,
+                label=body.get("label"),
+                into=body.get("into"),
+            )
+    except KeyError:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no theme {key!r}") from None
+    except IllegalDecision as illegal:
+        field, _, message = str(illegal).partition(": ")
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            [{"loc": ["body", field], "msg": message, "type": "invalid"}],
+        ) from None
+    if from_page:
+        return RedirectResponse(
+            f"/consultations/{slug}/themes/review#theme-{key}",
+            status_code=status.HTTP_303_SEE_OTHER,
+        )
+    return JSONResponse(view)
+
+
+@router.get(
+    "/consultations/{slug}/themes/review",
+    response_class=HTMLResponse,
+    summary="Theme sign-off page",
+)
+async def review(request: Request, slug: str, _: CouncilPage) -> Response:
+    w = web(request)
+    consultation = w.consultation(slug)
+    async with w.unit_of_work() as uow:
+        themes = await theming.list_themes(uow, consultation)
+    live = [t for t in themes if t["status"] in ("proposed", "confirmed")]
+    return w.pages.render(
+        request,
+        "themes_review.html",
+        {"consultation": consultation, "themes": themes, "live": live},
+    )

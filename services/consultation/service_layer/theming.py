@@ -1,0 +1,129 @@
+"""Theming a consultation's free-text answers, and an officer's decisions on the themes.
+
+A run classifies every free-text answer against the nine known themes and clusters the
+answers no known theme fits. Assignments are replaced on each run; officers' decisions are
+kept, so re-running after more responses arrive does not undo a sign-off. New proposals
+start as ``proposed`` and stay out of reports until an officer decides.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from services.consultation.adapters.orm import AnswerThemeRow
+from services.consultation.domain.definition import Consultation
+from services.consultation.domain.themes.catalogue import Theme
+from services.consultation.domain.themes.classifier import ThemeClassifier
+from services.consultation.domain.themes.emergent import find_clusters
+from services.consultation.domain.themes.review import ProposedTheme, decide
+from services.consultation.service_layer.handlers import theme_view
+from services.consultation.service_layer.unit_of_work import ConsultationUnitOfWork
+
+EXAMPLES = 3
+
+
+async def run_themes(
+    uow: ConsultationUnitOfWork,
+    consultation: Consultation,
+    classifier: ThemeClassifier,
+    themes: tuple[Theme, ...],
+) -> dict[str, Any]:
+    rows = await uow.consultations.responses(consultation.slug)
+    texts: list[tuple[str, str, str]] = []  # (response_id, question_id, text)
+    for row in rows:
+        answers = json.loads(row.answers)
+        texts.extend(
+            (row.response_id, q.id, answers[q.id])
+            for q in consultation.free_text
+            if isinstance(answers.get(q.id), str)
+        )
+    assignments = classifier.assign([t for _, _, t in texts])
+    stored = await uow.consultations.themes(consultation.slug)
+    records: list[AnswerThemeRow] = []
+    examples: dict[str, list[dict[str, Any]]] = {}
+    for (response_id, question_id, text), assignment in zip(texts, assignments, strict=True):
+        for theme_id in assignment.themes:
+            reasons = assignment.reasons.get(theme_id, {})
+            records.append(
+                AnswerThemeRow(
+                    consultation=consultation.slug,
+                    response_id=response_id,
+                    question_id=question_id,
+                    theme_key=theme_id,
+                    score=assignment.scores[theme_id],
+                    reasons=json.dumps(reasons, ensure_ascii=False),
+                )
+            )
+            examples.setdefault(theme_id, []).append(
+                {"quote": text, "score": assignment.scores[theme_id], "why": reasons}
+            )
+    unthemed = [i for i, a in enumerate(assignments) if not a.confident]
+    clusters = find_clusters([texts[i][2] for i in unthemed])
+    for cluster in clusters:
+        key = cluster.key[:80]
+        for member in cluster.members:
+            response_id, question_id, _ = texts[unthemed[member]]
+            records.append(
+                AnswerThemeRow(
+                    consultation=consultation.slug,
+                    response_id=response_id,
+                    question_id=question_id,
+                    theme_key=key,
+                    score=0.0,
+                    reasons=json.dumps({"cluster_words": list(cluster.words)}),
+                )
+            )
+    await uow.consultations.replace_assignments(consultation.slug, records)
+    labels = {t.id: t.label for t in themes}
+    for theme_id, found in examples.items():
+        proposal = stored.get(theme_id, (ProposedTheme(theme_id, "known", labels[theme_id]), {}))[0]
+        found.sort(key=lambda e: -e["score"])
+        detail = {"answers": len(found), "examples": found[:EXAMPLES]}
+        await uow.consultations.save_theme(consultation.slug, proposal, detail)
+    for cluster in clusters:
+        key = cluster.key[:80]
+        proposal = stored.get(key, (ProposedTheme(key, "emergent", cluster.label[:120]), {}))[0]
+        detail = {
+            "answers": len(cluster.members),
+            "words": list(cluster.words),
+            "examples": [
+                {"quote": q, "why": {"cluster_words": list(cluster.words)}} for q in cluster.quotes
+            ],
+        }
+        await uow.consultations.save_theme(consultation.slug, proposal, detail)
+    await uow.commit()
+    return {
+        "answers": len(texts),
+        "themed": sum(1 for a in assignments if a.confident),
+        "known_themes": sorted(examples),
+        "new_themes": [c.key[:80] for c in clusters],
+    }
+
+
+async def list_themes(
+    uow: ConsultationUnitOfWork, consultation: Consultation
+) -> list[dict[str, Any]]:
+    stored = await uow.consultations.themes(consultation.slug)
+    views = [theme_view(theme, detail) for theme, detail in stored.values()]
+    return sorted(views, key=lambda v: (v["kind"] != "known", -int(v.get("answers", 0)), v["key"]))
+
+
+async def decide_theme(
+    uow: ConsultationUnitOfWork,
+    consultation: Consultation,
+    key: str,
+    action: str,
+    *,
+    by: str,
+    label: str | None = None,
+    into: str | None = None,
+) -> dict[str, Any]:
+    """Raises KeyError for an unknown theme and IllegalDecision for one that cannot apply."""
+    stored = await uow.consultations.themes(consultation.slug)
+    proposals = {k: theme for k, (theme, _) in stored.items()}
+    theme = decide(proposals, key, action, by=by, label=label, into=into)
+    for other in proposals.values():  # a merge may have re-pointed others at the target
+        await uow.consultations.save_theme(consultation.slug, other, stored[other.key][1])
+    await uow.commit()
+    return theme_view(theme, stored[key][1])
