@@ -147,7 +147,7 @@ async def registry_rate(
         process.wait(30)
 
 
-async def main(events: int) -> None:
+async def main(events: int, instances: int) -> None:
     numbers = nhs_numbers(events)
     identifications = [(n.encode(), identification(n, i).to_bytes()) for i, n in enumerate(numbers)]
     size = sum(len(v) for _, v in identifications) / events
@@ -175,7 +175,7 @@ async def main(events: int) -> None:
         "ratio_to_raw": round(registry["per_second"] / raw, 3),
     }
     path = report("ingest", figures)
-    print(f"{events} events of ~{size:.0f} bytes, registry on {database}")
+    print(f"{events} events of ~{size:.0f} bytes, {instances} registry process(es) on {database}")
     print(f"raw aiokafka produce->consume (acks=all, idempotent): {raw:10.0f} msg/s")
     print(
         f"registry ingest (inbox + outbox, one record each):     "
@@ -192,4 +192,6 @@ async def main(events: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=20_000)
-    asyncio.run(main(parser.parse_args().events))
+    parser.add_argument("--instances", type=int, default=1, help="registry processes")
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.events, arguments.instances))
