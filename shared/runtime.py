@@ -16,6 +16,8 @@ from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI, Response
+from fastapi.responses import PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST
 from faststream.kafka import KafkaBroker
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -25,6 +27,7 @@ from shared.db import make_engine, make_session_factory
 from shared.messaging.broker import make_broker, make_producer
 from shared.messaging.outbox import AfterPublishHook, OutboxRelay
 from shared.messaging.uow import UnitOfWork
+from shared.metrics import OUTBOX_PENDING, exposition, record_lag
 from shared.settings import ServiceSettings
 from shared.telemetry import setup_tracing
 
@@ -68,7 +71,12 @@ class ServiceRuntime:
 
     def unit_of_work(self, kind: type[U]) -> U:
         """A fresh unit of work of the service's ``kind``, wired to this runtime."""
-        return kind(self.sessions, self.relay.wake, self.settings.kafka_topic_namespace)
+        return kind(
+            self.sessions,
+            self.relay.wake,
+            self.settings.kafka_topic_namespace,
+            self.settings.service_name,
+        )
 
     async def start(self) -> None:
         if self._started:
@@ -150,6 +158,23 @@ def http_app(
 
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
     app.state.runtime = runtime
+
+    @app.get(
+        "/metrics",
+        tags=["operations"],
+        summary="Prometheus metrics",
+        response_class=PlainTextResponse,
+    )
+    async def metrics() -> PlainTextResponse:
+        service = runtime.settings.service_name
+        record_lag(service, runtime.broker)
+        try:
+            async with runtime.engine.connect() as connection:
+                pending = await connection.scalar(text("SELECT count(*) FROM outbox"))
+            OUTBOX_PENDING.labels(service).set(pending or 0)
+        except Exception:  # noqa: BLE001, S110 - metrics must answer even when the database does not
+            pass
+        return PlainTextResponse(exposition(), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/health", tags=["operations"], summary="200 when Kafka and the database answer")
     async def health(response: Response) -> dict[str, Any]:

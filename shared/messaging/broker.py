@@ -17,8 +17,10 @@ from aiokafka import AIOKafkaProducer
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 
+from shared.metrics import REGISTRY
 from shared.settings import ServiceSettings
 
 PRODUCER_SAFETY: dict[str, Any] = {"acks": "all", "enable_idempotence": True}
@@ -55,7 +57,10 @@ def make_broker(settings: ServiceSettings, **kwargs: Any) -> KafkaBroker:
         client_id=f"carers-{settings.service_name}",
         security=security(settings),
         ack_policy=AckPolicy.NACK_ON_ERROR,
-        middlewares=(KafkaTelemetryMiddleware(),),
+        middlewares=(
+            KafkaTelemetryMiddleware(),
+            KafkaPrometheusMiddleware(registry=REGISTRY, app_name=settings.service_name),
+        ),
         # FastStream's per-message "Received/Processed" lines go to our JSON log at DEBUG.
         logger=logging.getLogger("faststream"),
         log_level=logging.DEBUG,

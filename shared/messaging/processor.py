@@ -26,7 +26,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
-from shared import topics
+from shared import metrics, topics
 from shared.events import CloudEvent, InvalidEvent
 from shared.faults import failpoint
 from shared.messaging.deadletter import RawRecord, dead_letter_value
@@ -171,6 +171,9 @@ class EventProcessor(Generic[U]):
             if run and not await self._handle_run(run, uow, batch, outcome):
                 return None
             await uow.commit()
+        metrics.EVENTS_PROCESSED.labels(self.service).inc(outcome.processed)
+        metrics.DUPLICATES.labels(self.service).inc(outcome.duplicates)
+        metrics.DEAD_LETTERS.labels(self.service).inc(outcome.dead_lettered)
         failpoint("processor.after_commit")  # committed, offsets not yet: redelivery follows
         return outcome
 

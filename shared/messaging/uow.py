@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.events import CloudEvent
+from shared.metrics import EVENTS_PUBLISHED
 from shared.messaging.tables import InboxRecord, OutboxRecord, utcnow
 from shared.telemetry import current_traceparent
 
@@ -40,18 +41,22 @@ class UnitOfWork:
         session_factory: async_sessionmaker[AsyncSession],
         on_commit: Callable[[], None] | None = None,
         topic_namespace: str = "",
+        service: str = "",
     ) -> None:
         self._session_factory = session_factory
         self._on_commit = on_commit
         self._namespace = topic_namespace
         self._outbox: list[dict[str, Any]] = []
         self._published = False
+        self._published_types: list[str] = []
+        self._service = service
 
     async def __aenter__(self) -> Self:
         self.session = self._session_factory()
         await self.session.begin()
         self._outbox = []
         self._published = False
+        self._published_types = []
         return self
 
     async def __aexit__(
@@ -84,11 +89,15 @@ class UnitOfWork:
         published = self._published
         await self.flush()
         await self.session.commit()
+        for event_type in self._published_types:
+            EVENTS_PUBLISHED.labels(self._service, event_type).inc()
+        self._published_types = []
         if published and self._on_commit is not None:
             self._on_commit()  # wake the relay now rather than at its next poll
 
     async def rollback(self) -> None:
         self._outbox = []
+        self._published_types = []
         await self.session.rollback()
 
     async def claim(self, source: str, event_id: str, event_type: str) -> bool:
@@ -121,6 +130,8 @@ class UnitOfWork:
         """Queue an event (or a tombstone, ``None``) for the relay, in this transaction."""
         if event is not None and event.traceparent is None:
             event = event.model_copy(update={"traceparent": current_traceparent()})
+        if event is not None:
+            self._published_types.append(event.type)
         self.publish_raw(topic, key, event.to_bytes() if event is not None else None)
 
     def publish_raw(
