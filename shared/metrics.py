@@ -61,17 +61,17 @@ def record_lag(service: str, broker: Any) -> None:
             continue
         try:
             assignment = consumer.assignment()
-        except Exception:  # noqa: BLE001 - a consumer mid-rebalance has no assignment
+        except Exception:
             continue
         for partition in assignment:
             highwater = consumer.highwater(partition)
             if highwater is None:
                 continue
             try:
-                position = consumer._subscription.subscription.assignment.state_value(  # noqa: SLF001
+                position = consumer._subscription.subscription.assignment.state_value(
                     partition
                 ).position
-            except Exception:  # noqa: BLE001
+            except Exception:
                 continue
             if position is not None:
                 CONSUMER_LAG.labels(service, partition.topic, str(partition.partition)).set(

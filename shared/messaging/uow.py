@@ -23,8 +23,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.events import CloudEvent
-from shared.metrics import EVENTS_PUBLISHED
 from shared.messaging.tables import InboxRecord, OutboxRecord, utcnow
+from shared.metrics import EVENTS_PUBLISHED
 from shared.telemetry import current_traceparent
 
 INBOX = InboxRecord.__table__  # type: ignore[attr-defined]
