@@ -16,7 +16,7 @@ from fastapi import HTTPException, status
 from pydantic import BaseModel
 
 from shared import topics
-from shared.events import INBOUND_BODIES, CloudEvent, InvalidEvent, parse_event
+from shared.events import INBOUND_BODIES, CloudEvent, InvalidEvent, check_traceparent, parse_event
 from shared.telemetry import current_traceparent
 
 
@@ -34,13 +34,19 @@ def envelope_from_request(
     event_type: str,
     source: str,
     subject_of: Callable[[dict[str, Any]], str | None],
+    traceparent: str | None = None,
 ) -> tuple[CloudEvent, BaseModel]:
     """A full CloudEvent as sent, or a bare body wrapped in a new envelope from ``source``."""
     if isinstance(payload, dict) and "specversion" in payload:
         raw = json.dumps(payload)
     elif isinstance(payload, dict):
+        # The caller's W3C trace (its ``traceparent`` header) continues through the platform.
         raw = CloudEvent.new(
-            event_type, source, subject_of(payload), payload, traceparent=current_traceparent()
+            event_type,
+            source,
+            subject_of(payload),
+            payload,
+            traceparent=_valid(traceparent) or current_traceparent(),
         ).model_dump_json()
     else:
         raise unprocessable("body: expected a JSON object")
@@ -56,3 +62,13 @@ async def publish_inbound(
 ) -> None:
     """Send to ``carers.inbound.v1`` and wait for the broker's acknowledgement."""
     await producer.send_and_wait(topic, envelope.to_bytes(), key=key.encode())
+
+
+def _valid(traceparent: str | None) -> str | None:
+    """A header value worth continuing; a malformed one starts a fresh trace instead."""
+    if not traceparent:
+        return None
+    try:
+        return check_traceparent(traceparent.strip())
+    except ValueError:
+        return None

@@ -47,6 +47,7 @@ async def post_identification(
         "carer.identified",
         source=f"ods:{principal.org}",
         subject_of=lambda raw: (raw.get("person") or {}).get("nhs_number"),
+        traceparent=request.headers.get("traceparent"),
     )
     person = body.person  # type: ignore[attr-defined]
     key = person.nhs_number or envelope.subject or envelope.id
