@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Select, bindparam, delete, insert, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.registry.adapters.orm import (
@@ -200,7 +201,9 @@ class CarerRepository:
 
     async def open_reviews(self) -> list[MatchReview]:
         rows = await self.session.execute(
-            select(MatchReview).where(MatchReview.status == "open").order_by(MatchReview.created_at)
+            select(MatchReview)
+            .where(col(MatchReview.status) == "open")
+            .order_by(col(MatchReview.created_at))
         )
         return list(rows.scalars())
 
@@ -212,7 +215,9 @@ class CarerRepository:
 
     async def audit_entries(self, carer_id: str) -> list[AuditEntry]:
         rows = await self.session.execute(
-            select(AuditEntry).where(AuditEntry.carer_id == carer_id).order_by(AuditEntry.id)
+            select(AuditEntry)
+            .where(col(AuditEntry.carer_id) == carer_id)
+            .order_by(col(AuditEntry.id))
         )
         return list(rows.scalars())
 

@@ -24,7 +24,7 @@ from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from shared import topics
 from shared.events import CloudEvent, ConsentUpdated, GpCarerCoded, parse_inbound
 from shared.events.inbound import CarerErasureRequested
-from shared.messaging.processor import Unprocessable
+from shared.messaging.processor import Handler, Unprocessable
 
 
 async def record_gp_coding(
@@ -200,7 +200,7 @@ def review_summary(review: MatchReview) -> dict[str, Any]:
     }
 
 
-HANDLERS = {
+HANDLERS: dict[str, Handler[RegistryUnitOfWork]] = {
     "gp.carer_coded": record_gp_coding,
     "consent.updated": update_consent,
     "carer.erasure_requested": erase_carer,
