@@ -24,7 +24,10 @@ def _flat(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def paragraph_25() -> str:
-    report = (SEEDS / "002_2325105640ae9407.txt").read_text(encoding="utf-8")
+    seed = SEEDS / "002_2325105640ae9407.txt"
+    if not seed.exists():
+        pytest.skip(f"the committee report seed is not beside this checkout ({seed})")
+    report = seed.read_text(encoding="utf-8")
     start = report.index("25. A report will be presented")
     return _flat(report[start : report.index("26. The public consultation")])
 
