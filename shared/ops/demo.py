@@ -127,6 +127,11 @@ def run() -> int:
     for name, url in urls.items():
         say(f"  {name:14} {url}   (health: {url}/health, API docs: {url}/docs)")
     say(f"  kafka          {client.get(f'{registry}/health').json()['status']}")
+    consultation = f"http://127.0.0.1:{port_of('consultation')}"
+    say(
+        f"The public consultation: {consultation}/consultations/"
+        "draft-leicestershire-carers-strategy-2026 (easy read and paper versions linked there)"
+    )
     say("Stop everything with: scripts/stack down")
     return 0
 
