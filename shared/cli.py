@@ -30,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     letters.add_argument("positions", nargs="*", help="replay: partition:offset on the DLQ")
     letters.add_argument("--json", action="store_true")
     sub.add_parser("topics", help="create the contract topics")
+    lag = sub.add_parser("lag", help="consumer lag of a service's group, per partition")
+    lag.add_argument("service", help="registry, referrals, notifications ... (or a group id)")
     args = parser.parse_args(argv)
     settings = ServiceSettings()
 
@@ -50,6 +52,23 @@ def main(argv: list[str] | None = None) -> int:
             settings.kafka_bootstrap_servers, namespaced(settings.kafka_topic_namespace)
         )
         print("created: " + (", ".join(created) or "none (all existed)"))
+        return 0
+
+    if args.command == "lag":
+        from shared.kafka.admin import consumer_lag
+
+        group = (
+            args.service
+            if args.service.startswith("carers-")
+            else (f"{settings.kafka_topic_namespace}carers-{args.service}")
+        )
+        total = 0
+        for (topic, partition), behind in sorted(
+            consumer_lag(settings.kafka_bootstrap_servers, group).items()
+        ):
+            print(f"{topic}[{partition}] {behind}")
+            total += behind
+        print(f"{group}: {total} messages behind")
         return 0
 
     from shared.ops import deadletters

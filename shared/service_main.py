@@ -8,8 +8,9 @@ default) does both in that order.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +27,21 @@ def main(
     app_factory: Callable[[Any], Any],
     migrations_dir: Path,
     argv: list[str] | None = None,
+    commands: dict[str, Callable[[Any], Awaitable[str]]] | None = None,
 ) -> None:
+    """``commands`` are the service's own operator commands: ``async (settings) -> summary``."""
+    extra = commands or {}
     parser = argparse.ArgumentParser(prog=f"python -m services.{name}")
-    parser.add_argument("command", nargs="?", default="run", choices=["run", "serve", "migrate"])
+    parser.add_argument(
+        "command", nargs="?", default="run", choices=["run", "serve", "migrate", *extra]
+    )
     args = parser.parse_args(argv)
     settings = settings_factory()
     setup_logging(settings.log_level)
     log = logging.getLogger(name)
+    if args.command in extra:
+        print(asyncio.run(extra[args.command](settings)))
+        return
     if args.command in ("run", "migrate"):
         upgrade(migrations_dir, settings.database_url)
         log.info("%s database migrated", name)

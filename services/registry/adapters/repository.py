@@ -197,6 +197,15 @@ class CarerRepository:
         )
         return [row[0] for row in rows]
 
+    async def ids_after(self, after: str, limit: int) -> list[str]:
+        rows = await self.session.execute(
+            select(CARERS.c.carer_id)
+            .where(CARERS.c.carer_id > after)
+            .order_by(CARERS.c.carer_id)
+            .limit(limit)
+        )
+        return [row[0] for row in rows]
+
     # -- reviews and the audit log --------------------------------------------------------
 
     async def open_reviews(self) -> list[MatchReview]:

@@ -186,6 +186,28 @@ async def recategorise_carers(uow_factory: Any, at: datetime, batch: int = 500) 
         after = ids[-1]
 
 
+async def republish_statuses(uow_factory: Any, at: datetime, batch: int = 500) -> int:
+    """Publish every carer's current status snapshot again, e.g. for a partner joining late.
+
+    The compacted status topic already holds the latest snapshot per carer; this rebuilds it
+    from the registry (after a topic was lost, or its retention misconfigured). Versions do
+    not change: the snapshots are the same facts, published again.
+    """
+    sent, after = 0, ""
+    while True:
+        async with uow_factory() as uow:
+            ids = await uow.carers.ids_after(after, batch)
+            for carer_id in ids:
+                carer = await uow.carers.get(carer_id)
+                if carer is not None:
+                    publish_status(carer, uow, at)
+                    sent += 1
+            await uow.commit()
+        if len(ids) < batch:
+            return sent
+        after = ids[-1]
+
+
 def review_summary(review: MatchReview) -> dict[str, Any]:
     """A review as the council sees it: why it was held and the candidates, not the data."""
     return {

@@ -229,3 +229,21 @@ async def _database_text(registry: Registry) -> str:
             rows = await connection.execute(text(f"SELECT * FROM {table}"))
             parts.extend(str(value) for row in rows for value in row)
     return "\n".join(parts)
+
+
+async def test_every_status_snapshot_can_be_republished_for_a_partner_joining_late(
+    registry: Registry, kafka_bootstrap: str, namespace: str
+) -> None:
+    from services.registry.service_layer.handlers import republish_statuses
+
+    await send(kafka_bootstrap, namespace, (event("carer.identified", body()), "9434765919"))
+    await eventually(lambda: _latest_status(kafka_bootstrap, namespace, version=1))
+    assert await republish_statuses(registry.unit_of_work, datetime.now(UTC)) == 1
+
+    async def twice() -> list | None:
+        found = await of_type(kafka_bootstrap, namespace, topics.STATUS, "carer.status")
+        return found if len(found) == 2 else None
+
+    snapshots = await eventually(twice)
+    assert snapshots[0]["data"]["version"] == snapshots[1]["data"]["version"] == 1
+    assert snapshots[0]["data"]["carer_id"] == snapshots[1]["data"]["carer_id"]
