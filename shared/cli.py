@@ -75,12 +75,12 @@ def main(argv: list[str] | None = None) -> int:
 
     bootstrap, namespace = settings.kafka_bootstrap_servers, settings.kafka_topic_namespace
     if args.action == "list":
-        for dead in deadletters.read_all(bootstrap, namespace):
+        for dead in deadletters.read_all(bootstrap, namespace, settings=settings):
             print(deadletters.as_json(dead) if args.json else deadletters.describe(dead))
         return 0
     if not args.positions:
         parser.error("replay needs at least one partition:offset (see `deadletters list`)")
-    for dead in deadletters.replay(bootstrap, args.positions, namespace):
+    for dead in deadletters.replay(bootstrap, args.positions, namespace, settings=settings):
         print(f"replayed {deadletters.describe(dead)}")
     return 0
 

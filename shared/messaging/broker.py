@@ -16,9 +16,15 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
-from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from faststream.kafka.opentelemetry.provider import (
+    BatchKafkaTelemetrySettingsProvider,
+    KafkaTelemetrySettingsProvider,
+    telemetry_attributes_provider_factory,
+)
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from faststream.opentelemetry.middleware import TelemetryMiddleware
 from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
+from opentelemetry.semconv.trace import SpanAttributes
 
 from shared.metrics import REGISTRY
 from shared.settings import ServiceSettings
@@ -50,6 +56,38 @@ def security(settings: ServiceSettings) -> BaseSecurity | None:
     return mechanism(username=user, password=password, ssl_context=context, use_ssl=use_ssl)
 
 
+class _KeylessSingle(KafkaTelemetrySettingsProvider):
+    """FastStream's span attributes without the message key: our keys are NHS numbers."""
+
+    def get_consume_attrs_from_message(self, msg: Any) -> dict[str, Any]:
+        attrs = super().get_consume_attrs_from_message(msg)
+        attrs.pop(SpanAttributes.MESSAGING_KAFKA_MESSAGE_KEY, None)
+        return attrs
+
+    def get_publish_attrs_from_cmd(self, cmd: Any) -> dict[str, Any]:
+        attrs = super().get_publish_attrs_from_cmd(cmd)
+        attrs.pop(SpanAttributes.MESSAGING_KAFKA_MESSAGE_KEY, None)
+        return attrs
+
+
+class _KeylessBatch(BatchKafkaTelemetrySettingsProvider):
+    def get_publish_attrs_from_cmd(self, cmd: Any) -> dict[str, Any]:
+        attrs = super().get_publish_attrs_from_cmd(cmd)
+        attrs.pop(SpanAttributes.MESSAGING_KAFKA_MESSAGE_KEY, None)
+        return attrs
+
+
+def _keyless_attributes(msg: Any) -> Any:
+    if isinstance(telemetry_attributes_provider_factory(msg), BatchKafkaTelemetrySettingsProvider):
+        return _KeylessBatch()
+    return _KeylessSingle()
+
+
+def telemetry_middleware() -> TelemetryMiddleware[Any]:
+    """Tracing for every message, with no personal data in span attributes."""
+    return TelemetryMiddleware(settings_provider_factory=_keyless_attributes)
+
+
 def make_broker(settings: ServiceSettings, **kwargs: Any) -> KafkaBroker:
     """The service's FastStream broker: safe producer, manual-after-success acknowledgement."""
     return KafkaBroker(
@@ -58,7 +96,7 @@ def make_broker(settings: ServiceSettings, **kwargs: Any) -> KafkaBroker:
         security=security(settings),
         ack_policy=AckPolicy.NACK_ON_ERROR,
         middlewares=(
-            KafkaTelemetryMiddleware(),
+            telemetry_middleware(),
             KafkaPrometheusMiddleware(registry=REGISTRY, app_name=settings.service_name),
         ),
         # FastStream's per-message "Received/Processed" lines go to our JSON log at DEBUG.

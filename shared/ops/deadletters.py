@@ -19,6 +19,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from shared import topics
 from shared.messaging.deadletter import read_dead_letter
+from shared.settings import ServiceSettings
 
 
 @dataclass(frozen=True)
@@ -32,10 +33,34 @@ class DeadLetter:
         return f"{self.partition}:{self.offset}"
 
 
-def read_all(bootstrap: str, namespace: str = "", timeout_ms: int = 2000) -> list[DeadLetter]:
+def security(settings: ServiceSettings | None) -> dict[str, Any]:
+    """kafka-python's names for the services' own security settings."""
+    if settings is None or settings.kafka_security_protocol == "PLAINTEXT":
+        return {}
+    options: dict[str, Any] = {"security_protocol": settings.kafka_security_protocol}
+    if settings.kafka_ssl_cafile:
+        options["ssl_cafile"] = settings.kafka_ssl_cafile
+    if settings.kafka_security_protocol.startswith("SASL"):
+        options.update(
+            sasl_mechanism=settings.kafka_sasl_mechanism,
+            sasl_plain_username=settings.kafka_sasl_username,
+            sasl_plain_password=settings.kafka_sasl_password,
+        )
+    return options
+
+
+def read_all(
+    bootstrap: str,
+    namespace: str = "",
+    timeout_ms: int = 2000,
+    settings: ServiceSettings | None = None,
+) -> list[DeadLetter]:
     topic = namespace + topics.DEADLETTER
     consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, consumer_timeout_ms=timeout_ms
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        consumer_timeout_ms=timeout_ms,
+        **security(settings),
     )
     try:
         partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []]
@@ -56,14 +81,21 @@ def read_all(bootstrap: str, namespace: str = "", timeout_ms: int = 2000) -> lis
         consumer.close()
 
 
-def replay(bootstrap: str, positions: Iterable[str], namespace: str = "") -> list[DeadLetter]:
+def replay(
+    bootstrap: str,
+    positions: Iterable[str],
+    namespace: str = "",
+    settings: ServiceSettings | None = None,
+) -> list[DeadLetter]:
     """Send the originals at ``positions`` ("partition:offset") back to their topics."""
     wanted = set(positions)
-    chosen = [d for d in read_all(bootstrap, namespace) if d.position in wanted]
+    chosen = [d for d in read_all(bootstrap, namespace, settings=settings) if d.position in wanted]
     missing = wanted - {d.position for d in chosen}
     if missing:
         raise SystemExit(f"no dead letter at {', '.join(sorted(missing))}")
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, **security(settings)
+    )
     try:
         for dead in chosen:
             key = dead.letter["key"]

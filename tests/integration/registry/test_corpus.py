@@ -11,7 +11,7 @@ from services.registry.adapters.orm import CarerRow, MatchReview
 from services.registry.bootstrap import Registry
 from shared import topics
 from tests import corpus
-from tests.harness import eventually, events_on
+from tests.harness import events_on, eventually
 
 pytestmark = pytest.mark.kafka
 
