@@ -17,4 +17,16 @@ class ReferralsSettings(ServiceSettings):
     database_url: str = Field(
         "sqlite+aiosqlite:///.data/referrals.db", validation_alias=env("REFERRALS_DATABASE_URL")
     )
-    overdue_working_days: int = Field(5, ge=1, validation_alias=env("REFERRALS_OVERDUE_DAYS"))
+    overdue_working_days: int = Field(
+        5,
+        ge=1,
+        le=60,
+        validation_alias=env("REFERRALS_OVERDUE_DAYS"),
+        description="working days (England and Wales) a team has to accept a referral",
+    )
+    overdue_sweep_seconds: float = Field(
+        300,
+        gt=0,
+        validation_alias=env("REFERRALS_OVERDUE_SWEEP_SECONDS"),
+        description="how often the service looks for referrals that have become overdue",
+    )

@@ -123,6 +123,11 @@ def run() -> int:
         + ", ".join(f"{m['template_id']} by {m['channel']} ({m['status']})" for m in messages)
     )
 
+    from shared.ops.demo_referrals import show_referral_in_web_page
+
+    say("\n3. VASL's referral team works the referral in its web page (no JavaScript needed):")
+    show_referral_in_web_page(referrals, mint_token(secret, "vasl", "VASL"), made[0]["referral_id"])
+
     say("\nThe services are still running:")
     for name, url in urls.items():
         say(f"  {name:14} {url}   (health: {url}/health, API docs: {url}/docs)")

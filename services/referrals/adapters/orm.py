@@ -1,9 +1,13 @@
 """Referral tables. A partial unique index makes "never two open referrals for one carer and
-service" a database fact, not just a check in code that two consumers could both pass."""
+service" a database fact, not just a check in code that two consumers could both pass.
+
+Columns the queue filters and sorts on are real columns; what is only ever shown (the
+carer's story and details, history, outcome) is one JSON document, erased in one write.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -22,13 +26,29 @@ class ReferralRow(SQLModel, table=True):
             sqlite_where=sa.text(OPEN_ONLY),
             postgresql_where=sa.text(OPEN_ONLY),
         ),
+        sa.Index("referrals_queue", "service", "status", "due_by"),
+        sa.Index("referrals_waiting", "status", "overdue", "due_by"),
     )
 
     referral_id: str = Field(primary_key=True, max_length=36)
     carer_id: str = Field(index=True, max_length=36)
     service: str = Field(max_length=40)
-    status: str = Field(max_length=20, index=True)
+    status: str = Field(max_length=20)
     overdue: bool = False
+    due_by: date
     document: str = Field(sa_type=sa.Text)
     created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
     updated_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+class ErasedCarerRow(SQLModel, table=True):
+    """Carers the registry erased: their id only, so a late event cannot refer them again."""
+
+    __tablename__ = "referrals_erased_carers"
+
+    carer_id: str = Field(primary_key=True, max_length=36)
+    erased_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+REFERRALS = ReferralRow.__table__  # type: ignore[attr-defined]
+ERASED = ErasedCarerRow.__table__  # type: ignore[attr-defined]

@@ -1,122 +1,248 @@
-"""Loading and saving referrals inside the caller's unit of work."""
+"""Loading and saving referrals inside the caller's unit of work (SQLite and PostgreSQL).
+
+Reads that lead to a change lock the rows they read (``SELECT ... FOR UPDATE`` on
+PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already serialises writers), so a member of staff
+accepting a referral and the overdue sweep flagging it cannot overwrite each other.
+"""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlmodel import col, select
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.referrals.adapters.orm import ReferralRow
-from services.referrals.domain.model import OPEN_STATUSES, Referral
+from services.referrals.adapters.orm import ERASED, OPEN_ONLY, REFERRALS
+from services.referrals.domain.model import OPEN_STATUSES, CarerDetails, Referral
+
+COLUMNS = REFERRALS.c
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """What a queue request asks for; ``services`` is already scoped to the caller's role."""
+
+    services: tuple[str, ...]
+    status: str | None = None  # a status, or "open" for requested and accepted
+    carer_id: str | None = None
+    overdue: bool | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything here is stored in UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _document(referral: Referral) -> str:
+    details = referral.details
     return json.dumps(
         {
-            "story": referral.story,
-            "identified_by": referral.identified_by,
-            "category": referral.category,
+            "category": details.category,
+            "story": details.story,
+            "identified_by": list(details.identified_by),
+            "caring_for": list(details.caring_for),
+            "contact": details.contact,
             "reason": referral.reason,
             "outcome": referral.outcome,
+            "withdrawn_for": referral.withdrawn_for,
+            "history": referral.history,
+            "erased": referral.erased,
         },
         ensure_ascii=False,
     )
 
 
-def _referral(row: ReferralRow) -> Referral:
+def _values(referral: Referral) -> dict[str, Any]:
+    return {
+        "carer_id": referral.carer_id,
+        "service": referral.service,
+        "status": referral.status,
+        "overdue": referral.overdue,
+        "due_by": referral.due_by,
+        "document": _document(referral),
+        "created_at": referral.created_at.astimezone(UTC),
+        "updated_at": referral.updated_at.astimezone(UTC),
+    }
+
+
+def _referral(row: Any) -> Referral:
     document: dict[str, Any] = json.loads(row.document)
+    due = row.due_by if isinstance(row.due_by, date) else date.fromisoformat(row.due_by)
     return Referral(
         referral_id=row.referral_id,
         carer_id=row.carer_id,
         service=row.service,
         status=row.status,
-        story=document.get("story"),
-        identified_by=document.get("identified_by", []),
-        category=document.get("category"),
-        created_at=row.created_at,
-        updated_at=row.updated_at,
+        created_at=_aware(row.created_at),
+        updated_at=_aware(row.updated_at),
+        due_by=due,
+        details=CarerDetails(
+            category=document.get("category"),
+            story=document.get("story"),
+            identified_by=tuple(document.get("identified_by") or ()),
+            caring_for=tuple(document.get("caring_for") or ()),
+            contact=document.get("contact") or {},
+        ),
         reason=document.get("reason"),
         outcome=document.get("outcome"),
-        overdue=row.overdue,
+        overdue=bool(row.overdue),
+        withdrawn_for=document.get("withdrawn_for"),
+        history=document.get("history") or [],
+        erased=bool(document.get("erased")),
     )
 
 
 class ReferralRepository:
+    """Referrals and erased carers in the service database, within one transaction."""
+
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        self._rows: dict[str, ReferralRow] = {}
 
-    async def get(self, referral_id: str) -> Referral | None:
-        row = await self.session.get(ReferralRow, referral_id)
-        if row is None:
-            return None
-        self._rows[row.referral_id] = row
-        return _referral(row)
+    @property
+    def _postgres(self) -> bool:
+        return self.session.bind is not None and self.session.bind.dialect.name == "postgresql"
 
-    async def for_carer(self, carer_id: str) -> list[Referral]:
-        rows = (
-            await self.session.exec(
-                select(ReferralRow)
-                .where(ReferralRow.carer_id == carer_id)
-                .order_by(col(ReferralRow.created_at))
+    async def _rows(self, query: sa.Select[Any]) -> list[Referral]:
+        result = await self.session.execute(query)
+        return [_referral(row) for row in result]
+
+    async def get(self, referral_id: str, *, lock: bool = False) -> Referral | None:
+        query = sa.select(REFERRALS).where(COLUMNS.referral_id == referral_id)
+        found = await self._rows(query.with_for_update() if lock else query)
+        return found[0] if found else None
+
+    async def for_carer(self, carer_id: str, *, lock: bool = False) -> list[Referral]:
+        """Every referral the carer has had, oldest first."""
+        query = (
+            sa.select(REFERRALS)
+            .where(COLUMNS.carer_id == carer_id)
+            .order_by(COLUMNS.created_at, COLUMNS.referral_id)
+        )
+        return await self._rows(query.with_for_update() if lock else query)
+
+    async def for_carers(
+        self, carer_ids: list[str], *, lock: bool = False
+    ) -> dict[str, list[Referral]]:
+        """Every referral of each carer, oldest first; one query for a whole batch."""
+        if not carer_ids:
+            return {}
+        query = (
+            sa.select(REFERRALS)
+            .where(COLUMNS.carer_id.in_(carer_ids))
+            .order_by(COLUMNS.carer_id, COLUMNS.created_at, COLUMNS.referral_id)
+        )
+        found: dict[str, list[Referral]] = {}
+        for referral in await self._rows(query.with_for_update() if lock else query):
+            found.setdefault(referral.carer_id, []).append(referral)
+        return found
+
+    async def add_if_none_open(self, referral: Referral) -> bool:
+        """Insert a new referral unless the carer already has one open to that service."""
+        return bool(await self.add_all_if_none_open([referral]))
+
+    async def add_all_if_none_open(self, referrals: list[Referral]) -> set[str]:
+        """Insert new referrals, skipping any whose carer already has one open to that
+        service; returns the ids actually stored.
+
+        ``ON CONFLICT DO NOTHING`` on the partial unique index, not a caught IntegrityError:
+        a second consumer racing to refer the same carer inserts nothing and carries on,
+        and on PostgreSQL the rest of the batch's transaction is not aborted. One statement
+        for the whole list (SQLAlchemy's "insertmanyvalues"), with RETURNING naming the rows.
+        """
+        if not referrals:
+            return set()
+        insert = pg_insert if self._postgres else sqlite_insert
+        statement = (
+            insert(REFERRALS)
+            .on_conflict_do_nothing(
+                index_elements=["carer_id", "service"], index_where=sa.text(OPEN_ONLY)
             )
-        ).all()
-        for row in rows:
-            self._rows[row.referral_id] = row
-        return [_referral(row) for row in rows]
-
-    async def open_for(self, carer_id: str) -> list[Referral]:
-        return [r for r in await self.for_carer(carer_id) if r.status in OPEN_STATUSES]
-
-    async def queue(
-        self,
-        *,
-        services: list[str] | None = None,
-        status: str | None = None,
-        carer_id: str | None = None,
-        overdue: bool | None = None,
-        limit: int = 50,
-        offset: int = 0,
-    ) -> list[Referral]:
-        query = select(ReferralRow)
-        if services is not None:
-            query = query.where(col(ReferralRow.service).in_(services))
-        if status:
-            query = query.where(ReferralRow.status == status)
-        if carer_id:
-            query = query.where(ReferralRow.carer_id == carer_id)
-        if overdue is not None:
-            query = query.where(ReferralRow.overdue == overdue)
-        query = query.order_by(col(ReferralRow.created_at)).offset(offset).limit(limit)
-        return [_referral(row) for row in (await self.session.exec(query)).all()]
-
-    def add(self, referral: Referral) -> None:
-        row = ReferralRow(
-            referral_id=referral.referral_id,
-            carer_id=referral.carer_id,
-            service=referral.service,
-            status=referral.status,
-            overdue=referral.overdue,
-            document=_document(referral),
-            created_at=referral.created_at,
-            updated_at=referral.updated_at,
+            .returning(COLUMNS.referral_id)
         )
-        self.session.add(row)
-        self._rows[referral.referral_id] = row
+        rows = [{"referral_id": r.referral_id, **_values(r)} for r in referrals]
+        return {row.referral_id for row in await self.session.execute(statement, rows)}
 
-    async def save(self, referral: Referral, at: datetime | None = None) -> None:
-        row = self._rows.get(referral.referral_id) or await self.session.get(
-            ReferralRow, referral.referral_id
-        )
-        if row is None:
-            self.add(referral)
+    async def save(self, referral: Referral) -> None:
+        await self.save_all([referral])
+
+    async def save_all(self, referrals: list[Referral]) -> None:
+        """Write changed referrals back (one executemany for a batch)."""
+        if not referrals:
             return
-        row.status = referral.status
-        row.overdue = referral.overdue
-        row.document = _document(referral)
-        row.updated_at = at or referral.updated_at
-        self.session.add(row)
-        await self.session.flush()
+        # The SET clause comes from the parameter names (Core executemany).
+        statement = sa.update(REFERRALS).where(COLUMNS.referral_id == sa.bindparam("key"))
+        rows = [{"key": r.referral_id, **_values(r)} for r in referrals]
+        await self.session.execute(statement, rows)
+
+    def _filtered(self, wanted: QueueFilter, query: sa.Select[Any]) -> sa.Select[Any]:
+        query = query.where(COLUMNS.service.in_(wanted.services))
+        if wanted.status == "open":
+            query = query.where(COLUMNS.status.in_(OPEN_STATUSES))
+        elif wanted.status:
+            query = query.where(COLUMNS.status == wanted.status)
+        if wanted.carer_id:
+            query = query.where(COLUMNS.carer_id == wanted.carer_id)
+        overdue_now = sa.and_(COLUMNS.overdue.is_(True), COLUMNS.status == "requested")
+        if wanted.overdue is True:
+            query = query.where(overdue_now)
+        elif wanted.overdue is False:
+            query = query.where(sa.not_(overdue_now))
+        return query
+
+    async def queue(self, wanted: QueueFilter) -> tuple[list[Referral], int]:
+        """One page of the queue, soonest due first, and how many match in all."""
+        if not wanted.services:
+            return [], 0
+        total = await self.session.scalar(
+            self._filtered(wanted, sa.select(sa.func.count()).select_from(REFERRALS))
+        )
+        query = (
+            self._filtered(wanted, sa.select(REFERRALS))
+            .order_by(COLUMNS.due_by, COLUMNS.created_at, COLUMNS.referral_id)
+            .offset(wanted.offset)
+            .limit(wanted.limit)
+        )
+        return await self._rows(query), int(total or 0)
+
+    async def past_due(self, today: date, limit: int) -> list[Referral]:
+        """Referrals still waiting to be accepted whose due date has passed, not yet flagged.
+
+        ``SKIP LOCKED``: two instances sweeping at once take different rows, and a row a
+        member of staff is accepting right now is left for the next sweep.
+        """
+        query = (
+            sa.select(REFERRALS)
+            .where(
+                COLUMNS.status == "requested",
+                COLUMNS.overdue.is_(False),
+                COLUMNS.due_by < today,
+            )
+            .order_by(COLUMNS.due_by, COLUMNS.referral_id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return await self._rows(query)
+
+    async def remember_erased(self, carer_id: str, at: datetime) -> None:
+        insert = pg_insert if self._postgres else sqlite_insert
+        await self.session.execute(
+            insert(ERASED)
+            .values(carer_id=carer_id, erased_at=at.astimezone(UTC))
+            .on_conflict_do_nothing(index_elements=["carer_id"])
+        )
+
+    async def erased_among(self, carer_ids: list[str]) -> set[str]:
+        """Which of these carers the registry has erased."""
+        if not carer_ids:
+            return set()
+        found = await self.session.scalars(
+            sa.select(ERASED.c.carer_id).where(ERASED.c.carer_id.in_(carer_ids))
+        )
+        return set(found)

@@ -1,16 +1,23 @@
 """A referral of a carer to a service, and its lifecycle (contract 4.3 and section 5).
 
-    requested -> accepted -> completed
-    requested | accepted -> declined (with a reason) | withdrawn
+    requested -> accepted -> completed (with an outcome)
+    requested | accepted -> declined (with a reason) | withdrawn (with a reason)
 
-Pure: methods check the transition, change state and record the event to publish.
+A referral carries what the carer already told a partner (their story, who identified them,
+who they care for, how to reach them) so the team receiving it never asks again.
+
+Pure: methods check the step, change state, note who did it in ``history`` and record the
+event to publish in ``pending_events``. The service layer saves and publishes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
+
+from services.referrals.domain import outcomes, rules
+from services.referrals.domain.working_days import is_past
 
 OPEN_STATUSES = ("requested", "accepted")
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -19,10 +26,37 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "complete": ("accepted",),
     "withdraw": ("requested", "accepted"),
 }
+SYSTEM = "urn:carers:referrals"  # who acts when a rule, not a person, moves a referral
 
 
 class IllegalTransition(Exception):
     """The referral is not in a state that allows this step (HTTP 409)."""
+
+
+class MissingReason(ValueError):
+    """Declining or withdrawing needs a reason the carer and partners can be told (422)."""
+
+
+@dataclass(frozen=True)
+class CarerDetails:
+    """What the registry told us about the carer, copied onto their referrals."""
+
+    category: str | None = None
+    story: str | None = None
+    identified_by: tuple[dict[str, Any], ...] = ()
+    caring_for: tuple[dict[str, Any], ...] = ()
+    contact: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_event(cls, data: dict[str, Any]) -> CarerDetails:
+        """From a ``carer.registered``/``carer.updated`` body (the registry's ``summary()``)."""
+        return cls(
+            category=data.get("category"),
+            story=data.get("story"),
+            identified_by=tuple(data.get("identified_by") or ()),
+            caring_for=tuple(data.get("caring_for") or ()),
+            contact=dict(data.get("contact") or {}),
+        )
 
 
 @dataclass
@@ -31,14 +65,16 @@ class Referral:
     carer_id: str
     service: str
     status: str
-    story: str | None
-    identified_by: list[dict[str, Any]]
-    category: str | None
     created_at: datetime
     updated_at: datetime
+    due_by: date
+    details: CarerDetails = field(default_factory=CarerDetails)
     reason: str | None = None
     outcome: dict[str, Any] | None = None
     overdue: bool = False
+    withdrawn_for: str | None = None
+    history: list[dict[str, Any]] = field(default_factory=list)
+    erased: bool = False
     pending_events: list[tuple[str, dict[str, Any]]] = field(default_factory=list, repr=False)
 
     @classmethod
@@ -47,58 +83,134 @@ class Referral:
         referral_id: str,
         carer_id: str,
         service: str,
+        details: CarerDetails,
         *,
-        story: str | None,
-        identified_by: list[dict[str, Any]],
-        category: str | None,
         at: datetime,
+        due_by: date,
     ) -> Referral:
-        referral = cls(
-            referral_id, carer_id, service, "requested", story, identified_by, category, at, at
-        )
+        """A new referral waiting for the team to accept it (``referral.created``)."""
+        referral = cls(referral_id, carer_id, service, "requested", at, at, due_by, details)
+        referral.history.append({"status": "requested", "at": at.isoformat(), "by": SYSTEM})
         referral._record("referral.created")
         return referral
+
+    # -- views -----------------------------------------------------------------------------
 
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
-    def accept(self, at: datetime) -> None:
-        self._move("accept", "accepted", at)
+    @property
+    def is_overdue(self) -> bool:
+        """Flagged overdue and still waiting to be accepted: what the queue shows."""
+        return self.overdue and self.status == "requested"
 
-    def decline(self, reason: str, at: datetime) -> None:
-        self._move("decline", "declined", at, reason=reason)
+    def past(self) -> rules.PastReferral:
+        return rules.PastReferral(self.status, self.withdrawn_for)
 
-    def complete(self, outcome: dict[str, Any], at: datetime) -> None:
-        self._move("complete", "completed", at, outcome=outcome)
+    def allowed_steps(self) -> list[str]:
+        return [step for step, sources in TRANSITIONS.items() if self.status in sources]
 
-    def withdraw(self, reason: str, at: datetime) -> None:
-        self._move("withdraw", "withdrawn", at, reason=reason)
+    # -- staff steps -----------------------------------------------------------------------
 
-    def _move(self, step: str, to: str, at: datetime, **changes: Any) -> None:
+    def accept(self, *, at: datetime, by: str) -> None:
+        self._move("accept", "accepted", at, by)
+
+    def decline(self, reason: str, *, at: datetime, by: str) -> None:
+        self._move("decline", "declined", at, by, reason=_reason(reason))
+
+    def complete(self, outcome: dict[str, Any], *, today: date, at: datetime, by: str) -> None:
+        """Close with an outcome, checked against the service (``InvalidOutcome`` if wrong)."""
+        self._check("complete")
+        checked = outcomes.check_outcome(self.service, outcome, today)
+        self._move("complete", "completed", at, by, outcome=checked)
+
+    def withdraw(
+        self, reason: str, *, at: datetime, by: str, why: str = rules.WITHDRAWN_BY_STAFF
+    ) -> None:
+        self._move("withdraw", "withdrawn", at, by, reason=_reason(reason), withdrawn_for=why)
+
+    # -- what the system does --------------------------------------------------------------
+
+    def mark_overdue(self, now: datetime) -> bool:
+        """Flag a referral still not accepted after its due date; True the one time it is.
+
+        The flag is stored with the referral, so ``referral.overdue`` is published once
+        however often the sweep runs or the service restarts.
+        """
+        if self.status != "requested" or self.overdue or not is_past(self.due_by, now):
+            return False
+        self.overdue = True
+        self.history.append({"status": "overdue", "at": now.isoformat(), "by": SYSTEM})
+        self._record("referral.overdue")
+        return True
+
+    def refresh(self, details: CarerDetails) -> bool:
+        """An open referral takes the carer's latest story and details; True if they changed."""
+        if not self.is_open or details == self.details:
+            return False
+        self.details = details
+        return True
+
+    def move_to(self, carer_id: str) -> None:
+        """The registry merged this carer's record into ``carer_id``'s."""
+        self.carer_id = carer_id
+
+    def erase(self) -> None:
+        """Remove the carer's personal data; keep what the referral was and how it ended."""
+        self.details = CarerDetails(category=self.details.category)
+        if self.reason and self.withdrawn_for != rules.WITHDRAWN_FOR_ERASURE:
+            self.reason = "(removed when the carer's data was erased)"
+        self.outcome = outcomes.erased(self.outcome)
+        self.history = [{k: v for k, v in h.items() if k != "reason"} for h in self.history]
+        self.erased = True
+
+    # -- machinery -------------------------------------------------------------------------
+
+    def _check(self, step: str) -> None:
         if self.status not in TRANSITIONS[step]:
             raise IllegalTransition(
                 f"cannot {step} a referral that is {self.status}; "
                 f"only one that is {' or '.join(TRANSITIONS[step])}"
             )
+
+    def _move(self, step: str, to: str, at: datetime, by: str, **changes: Any) -> None:
+        self._check(step)
         self.status = to
         self.updated_at = at
         for name, value in changes.items():
             setattr(self, name, value)
+        entry = {"status": to, "at": at.isoformat(), "by": by}
+        if "reason" in changes:
+            entry["reason"] = changes["reason"]
+        self.history.append(entry)
         self._record(f"referral.{to}")
 
     def _record(self, event_type: str) -> None:
-        self.pending_events.append((event_type, self.event_body()))
+        body = self.event_body()
+        if event_type == "referral.overdue":
+            body["overdue"] = True
+        self.pending_events.append((event_type, body))
 
     def event_body(self) -> dict[str, Any]:
+        """Contract 4b fields, plus ``due_by``; never the story or contact details, which
+        stay here for the team (``GET /referrals/{id}``)."""
         body: dict[str, Any] = {
             "referral_id": self.referral_id,
             "carer_id": self.carer_id,
             "service": self.service,
             "status": self.status,
+            "due_by": self.due_by.isoformat(),
         }
         if self.reason:
             body["reason"] = self.reason
         if self.outcome is not None:
             body["outcome"] = self.outcome
         return body
+
+
+def _reason(reason: str) -> str:
+    text = (reason or "").strip()
+    if not text:
+        raise MissingReason("reason: give a reason")
+    return text[:2000]

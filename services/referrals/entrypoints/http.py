@@ -1,127 +1,213 @@
-"""The referral team's API (contract section 5): the work queue and lifecycle steps."""
+"""The referral team's API (contract 5): the work queue and the lifecycle steps.
+
+JSON for partners' systems (``Authorization: Bearer``); the same paths serve the web page's
+forms, which a browser posts signed in with the staff cookie and a CSRF token: a form post
+is handed to :mod:`entrypoints.web`. 401 without a token, 403 for a role with no queue or
+a service outside the caller's, 404 for a referral outside it, 409 for an illegal step,
+422 naming the field at fault.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+import json
+from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
 
-from services.referrals.domain.model import IllegalTransition, Referral
-from services.referrals.service_layer.handlers import change_referral
-from services.referrals.service_layer.unit_of_work import ReferralsUnitOfWork
-from shared.auth import Principal, require_role
+from services.referrals.adapters.repository import QueueFilter
+from services.referrals.domain import access
+from services.referrals.domain.model import IllegalTransition, MissingReason
+from services.referrals.domain.outcomes import InvalidOutcome
+from services.referrals.entrypoints import web as pages
+from services.referrals.entrypoints.context import is_form, wants_html, web
+from services.referrals.entrypoints.schemas import (
+    Complete,
+    Reason,
+    ReferralPublic,
+    Service,
+    StatusFilter,
+)
+from services.referrals.service_layer.handlers import (
+    ReferralNotFound,
+    change_referral,
+    find_referral,
+)
+from shared.auth import Principal
+from shared.web.staff import require_staff
 
 router = APIRouter(tags=["referrals"])
-Staff = Annotated[Principal, Depends(require_role("council", "vasl", "admin"))]
-
-# A partner sees only its own service's referrals.
-SERVICES_FOR_ROLE: dict[str, list[str] | None] = {
-    "vasl": ["vasl"],
-    "council": ["carers_assessment", "young_carers", "support_at_home"],
-    "admin": None,
+Staff = Annotated[Principal, Depends(require_staff(*access.STAFF_ROLES))]
+BODIES: dict[str, type[BaseModel] | None] = {
+    "accept": None,
+    "decline": Reason,
+    "complete": Complete,
+    "withdraw": Reason,
 }
 
 
-class ReferralPublic(BaseModel):
-    referral_id: str
-    carer_id: str
-    service: str
-    status: str
-    overdue: bool
-    story: str | None
-    identified_by: list[dict[str, Any]]
-    category: str | None
-    reason: str | None
-    outcome: dict[str, Any] | None
-    created_at: datetime
-    updated_at: datetime
-
-    @classmethod
-    def of(cls, referral: Referral) -> ReferralPublic:
-        return cls.model_validate(referral, from_attributes=True)
+def _unprocessable(loc: list[str | int], message: str, kind: str = "invalid") -> HTTPException:
+    return HTTPException(
+        status.HTTP_422_UNPROCESSABLE_CONTENT, [{"loc": loc, "msg": message, "type": kind}]
+    )
 
 
-class Decline(BaseModel):
-    reason: str = Field(min_length=1, max_length=2000)
-
-
-class Complete(BaseModel):
-    outcome: dict[str, Any]
-
-
-def _uow(request: Request) -> ReferralsUnitOfWork:
-    return request.app.state.unit_of_work()  # type: ignore[no-any-return]
-
-
-@router.get("/referrals", summary="The work queue, filtered and paginated")
+@router.get(
+    "/referrals",
+    summary="The work queue: filtered, soonest due first, paginated",
+    response_model=list[ReferralPublic],
+)
 async def list_referrals(
     request: Request,
+    response: Response,
     principal: Staff,
-    service: str | None = None,
-    status_: Annotated[
-        Literal["requested", "accepted", "declined", "completed", "withdrawn"] | None,
-        Query(alias="status"),
-    ] = None,
+    service: Service | None = None,
+    status_: Annotated[StatusFilter | None, Query(alias="status")] = None,
     carer_id: str | None = None,
     overdue: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[ReferralPublic]:
-    allowed = SERVICES_FOR_ROLE[principal.role]
-    services = [service] if service else allowed
-    if allowed is not None and service and service not in allowed:
-        services = []
-    async with _uow(request) as uow:
-        referrals = await uow.referrals.queue(
-            services=services,
-            status=status_,
-            carer_id=carer_id,
-            overdue=overdue,
-            limit=limit,
-            offset=offset,
-        )
+    """``X-Total-Count`` gives how many match; ``Link`` gives the next and previous pages."""
+    try:
+        services = access.scope(principal.role, service)
+    except access.OutOfScope as wrong:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, str(wrong)) from None
+    wanted = QueueFilter(services, status_, carer_id, overdue, limit, offset)
+    async with web(request).unit_of_work() as uow:
+        referrals, total = await uow.referrals.queue(wanted)
+    response.headers["X-Total-Count"] = str(total)
+    links = _page_links(request, total, limit, offset)
+    if links:
+        response.headers["Link"] = links
     return [ReferralPublic.of(r) for r in referrals]
 
 
-async def _step(
-    request: Request, principal: Principal, referral_id: str, step: str, **arguments: Any
-) -> ReferralPublic:
-    async with _uow(request) as uow:
-        current = await uow.referrals.get(referral_id)
-        allowed = SERVICES_FOR_ROLE[principal.role]
-        if current is None or (allowed is not None and current.service not in allowed):
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such referral in your queue")
-        try:
-            referral = await change_referral(uow, referral_id, step, datetime.now(UTC), **arguments)
-        except IllegalTransition as illegal:
-            raise HTTPException(status.HTTP_409_CONFLICT, str(illegal)) from None
-    assert referral is not None
+def _page_links(request: Request, total: int, limit: int, offset: int) -> str:
+    """RFC 8288 ``Link`` header values for the neighbouring pages."""
+    params = dict(request.query_params)
+    links = []
+    if offset + limit < total:
+        links.append((offset + limit, "next"))
+    if offset > 0:
+        links.append((max(offset - limit, 0), "prev"))
+    parts = []
+    for at, rel in links:
+        query = urlencode({**params, "offset": at, "limit": limit})
+        parts.append(f'<{request.url.path}?{query}>; rel="{rel}"')
+    return ", ".join(parts)
+
+
+@router.get(
+    "/referrals/{referral_id}",
+    summary="One referral with the carer's story (a page for browsers, JSON otherwise)",
+    response_model=ReferralPublic,
+)
+async def get_referral(
+    request: Request, principal: Staff, referral_id: str, done: str | None = None
+) -> Any:
+    if wants_html(request):
+        return await pages.detail_page(request, principal, referral_id, done=done)
+    try:
+        async with web(request).unit_of_work() as uow:
+            referral = await find_referral(uow, principal.role, referral_id)
+    except ReferralNotFound as missing:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(missing)) from None
     return ReferralPublic.of(referral)
 
 
-@router.post("/referrals/{referral_id}/accept")
-async def accept(request: Request, principal: Staff, referral_id: str) -> ReferralPublic:
+async def _body(request: Request, model: type[BaseModel] | None) -> dict[str, Any]:
+    """The JSON body checked against ``model``; 422 naming the field, as FastAPI would."""
+    raw = await request.body()
+    if model is None:
+        return {}
+    try:
+        data = json.loads(raw) if raw else {}
+    except ValueError:
+        raise RequestValidationError(
+            [{"loc": ("body",), "msg": "is not valid JSON", "type": "json_invalid"}]
+        ) from None
+    try:
+        return model.model_validate(data).model_dump()
+    except ValidationError as invalid:
+        errors = invalid.errors(include_url=False, include_context=False)
+        raise RequestValidationError(
+            [{**error, "loc": ("body", *error["loc"])} for error in errors]
+        ) from None
+
+
+async def _step(request: Request, principal: Principal, referral_id: str, step: str) -> Any:
+    if is_form(request):
+        return await pages.submit(request, principal, referral_id, step)
+    arguments = await _body(request, BODIES[step])
+    w = web(request)
+    try:
+        async with w.unit_of_work() as uow:
+            referral = await change_referral(
+                uow,
+                referral_id,
+                step,
+                role=principal.role,
+                by=principal.subject,
+                now=w.clock(),
+                **arguments,
+            )
+    except ReferralNotFound as missing:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(missing)) from None
+    except IllegalTransition as illegal:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(illegal)) from None
+    except InvalidOutcome as invalid:
+        loc: list[str | int] = ["body", "outcome", *invalid.field.split(".")]
+        raise _unprocessable(loc, invalid.message) from None
+    except MissingReason:
+        raise _unprocessable(["body", "reason"], "give a reason") from None
+    return ReferralPublic.of(referral)
+
+
+def _documented(model: type[BaseModel] | None) -> dict[str, Any]:
+    """The request body for the API docs (the route reads it itself, JSON or form)."""
+    if model is None:
+        return {}
+    schema = model.model_json_schema()
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+@router.post(
+    "/referrals/{referral_id}/accept",
+    summary="Accept a requested referral (409 unless requested)",
+    response_model=ReferralPublic,
+)
+async def accept(request: Request, principal: Staff, referral_id: str) -> Any:
     return await _step(request, principal, referral_id, "accept")
 
 
-@router.post("/referrals/{referral_id}/decline")
-async def decline(
-    request: Request, principal: Staff, referral_id: str, body: Decline
-) -> ReferralPublic:
-    return await _step(request, principal, referral_id, "decline", reason=body.reason)
+@router.post(
+    "/referrals/{referral_id}/decline",
+    summary="Decline a requested or accepted referral, with a reason",
+    response_model=ReferralPublic,
+    openapi_extra=_documented(Reason),
+)
+async def decline(request: Request, principal: Staff, referral_id: str) -> Any:
+    return await _step(request, principal, referral_id, "decline")
 
 
-@router.post("/referrals/{referral_id}/complete")
-async def complete(
-    request: Request, principal: Staff, referral_id: str, body: Complete
-) -> ReferralPublic:
-    return await _step(request, principal, referral_id, "complete", outcome=body.outcome)
+@router.post(
+    "/referrals/{referral_id}/complete",
+    summary="Complete an accepted referral with its outcome",
+    response_model=ReferralPublic,
+    openapi_extra=_documented(Complete),
+)
+async def complete(request: Request, principal: Staff, referral_id: str) -> Any:
+    return await _step(request, principal, referral_id, "complete")
 
 
-@router.post("/referrals/{referral_id}/withdraw")
-async def withdraw(
-    request: Request, principal: Staff, referral_id: str, body: Decline
-) -> ReferralPublic:
-    return await _step(request, principal, referral_id, "withdraw", reason=body.reason)
+@router.post(
+    "/referrals/{referral_id}/withdraw",
+    summary="Withdraw a requested or accepted referral, with a reason",
+    response_model=ReferralPublic,
+    openapi_extra=_documented(Reason),
+)
+async def withdraw(request: Request, principal: Staff, referral_id: str) -> Any:
+    return await _step(request, principal, referral_id, "withdraw")

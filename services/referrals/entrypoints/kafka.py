@@ -1,4 +1,8 @@
-"""The referrals service's Kafka entrypoint: carer changes from the registry."""
+"""The referrals service's Kafka entrypoint: carer changes from the registry.
+
+Thin: the processor validates, deduplicates (inbox) and hands each event to its handler in
+one transaction; the subscriber commits offsets only after that transaction has committed.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +23,10 @@ def register_subscribers(
     @broker.subscriber(
         settings.topic(topics.REGISTRY),
         title="referrals/on_carer_changed",
-        description="carer.registered and carer.updated: open or withdraw referrals.",
+        description=(
+            "carer.registered and carer.updated: open, refresh or withdraw referrals; "
+            "carer.merged: move them; carer.erased: withdraw them and erase the story."
+        ),
         **subscriber_options(settings),
     )
     async def on_carer_changed(message: KafkaMessage) -> None:

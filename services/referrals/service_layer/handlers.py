@@ -1,55 +1,185 @@
-"""Referral use cases: react to carer changes; staff move referrals through their lifecycle."""
+"""Referral use cases: react to the registry's carer events; staff move referrals on.
+
+Event handlers run inside the processor's transaction (inbox, state and outbox commit
+together), so a redelivered event is skipped by the inbox before it reaches them. They act
+at the event's own ``time``, so handling the same event again would decide the same way.
+"""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
-from services.referrals.domain import rules
-from services.referrals.domain.model import Referral
+from services.referrals.domain import access, rules
+from services.referrals.domain.model import SYSTEM, CarerDetails, Referral
+from services.referrals.domain.working_days import WorkingCalendar, england_and_wales, local_date
+from services.referrals.domain.working_days import due_by as working_due_by
 from services.referrals.service_layer.unit_of_work import ReferralsUnitOfWork
 from shared import topics
 from shared.events import CloudEvent
 
 REFERRALS_SOURCE = "urn:carers:referrals"
+Handler = Callable[[CloudEvent, Any, ReferralsUnitOfWork], Awaitable[None]]
+BatchHandler = Callable[[list[tuple[CloudEvent, Any]], ReferralsUnitOfWork], Awaitable[None]]
 
 
-async def review_referrals(envelope: CloudEvent, carer: Any, uow: ReferralsUnitOfWork) -> None:
-    """On ``carer.registered``/``carer.updated``: open due referrals, withdraw unconsented ones.
+class ReferralNotFound(Exception):
+    """No such referral in the caller's queue (HTTP 404)."""
 
-    A service gets a new referral only if the carer has none there yet, or the last one was
-    withdrawn (consent given again): a completed or declined referral is not reopened by a
-    later identification; staff decide that.
+
+@dataclass(frozen=True)
+class ServiceLevel:
+    """How long a team has to accept a referral: ``working_days`` on ``calendar``."""
+
+    working_days: int = 5
+    calendar: WorkingCalendar = field(default_factory=england_and_wales)
+
+    def due_by(self, arrived: datetime) -> date:
+        return working_due_by(arrived, self.working_days, self.calendar)
+
+
+# -- the registry's events ---------------------------------------------------------------
+
+
+@dataclass
+class _Changes:
+    """What one batch of carer events decided: written once, published in decision order."""
+
+    new: dict[str, Referral] = field(default_factory=dict)
+    changed: dict[str, Referral] = field(default_factory=dict)
+    events: list[tuple[Referral, str, dict[str, Any]]] = field(default_factory=list)
+
+    def note(self, referral: Referral) -> None:
+        if referral.referral_id not in self.new:
+            self.changed[referral.referral_id] = referral
+        self.events.extend((referral, t, body) for t, body in referral.pending_events)
+        referral.pending_events.clear()
+
+
+def decide(
+    envelope: CloudEvent,
+    carer: Any,
+    history: list[Referral],
+    level: ServiceLevel,
+    changes: _Changes,
+) -> None:
+    """One ``carer.registered``/``carer.updated`` against the carer's referrals so far:
+    withdraw what consent no longer allows, give open referrals the latest story, and open
+    the referrals now due (appended to ``history``, so a later event in the batch sees them).
     """
-    data = envelope.data
-    share_with = frozenset((data.get("consent") or {}).get("share_with") or [])
-    facts = rules.CarerFacts(
-        category=data.get("category"),
-        share_with=share_with,
-        support_requested=frozenset(data.get("support_requested") or []),
-    )
-    existing = await uow.referrals.for_carer(carer.carer_id)
-    for referral in existing:
+    details = CarerDetails.from_event(envelope.data)
+    share_with = frozenset(carer.consent.share_with if carer.consent else ())
+    facts = rules.CarerFacts(carer.category, share_with, frozenset(carer.support_requested))
+    for referral in history:
         if referral.is_open and rules.consent_lost(referral.service, share_with):
-            partner = rules.PARTNER_FOR_SERVICE[referral.service]
-            referral.withdraw(f"the carer withdrew consent to share with {partner}", envelope.time)
-            await save_and_publish(referral, uow)
+            referral.withdraw(
+                rules.consent_withdrawn_reason(referral.service),
+                at=envelope.time,
+                by=SYSTEM,
+                why=rules.WITHDRAWN_FOR_CONSENT,
+            )
+            changes.note(referral)
+        elif referral.refresh(details):
+            changes.note(referral)
     for service in rules.services_due(facts):
-        history = [r for r in existing if r.service == service]
-        if history and history[-1].status != "withdrawn":
+        if not rules.may_refer([r.past() for r in history if r.service == service]):
             continue
         referral = Referral.request(
             str(uuid.uuid4()),
             carer.carer_id,
             service,
-            story=data.get("story"),
-            identified_by=data.get("identified_by") or [],
-            category=facts.category,
+            details,
             at=envelope.time,
+            due_by=level.due_by(envelope.time),
         )
-        uow.referrals.add(referral)
-        publish(referral, uow)
+        history.append(referral)
+        changes.new[referral.referral_id] = referral
+        changes.note(referral)
+
+
+async def review_referrals(
+    events: list[tuple[CloudEvent, Any]], uow: ReferralsUnitOfWork, level: ServiceLevel
+) -> None:
+    """A run of ``carer.registered``/``carer.updated`` events, set-at-a-time: the carers'
+    referrals are read (and locked) in one query, written in one statement each way.
+
+    Check-then-insert without a lock on the carer is safe here: one carer's events share a
+    partition, and an instance taking over a partition starts from the last committed
+    offset, so its batch repeats the other instance's uncommitted events and waits on
+    their inbox claims before reading. The unique index is the last word if it ever does not.
+    """
+    carer_ids = list(dict.fromkeys(carer.carer_id for _, carer in events))
+    erased = await uow.referrals.erased_among(carer_ids)
+    histories = await uow.referrals.for_carers(carer_ids, lock=True)
+    changes = _Changes()
+    for envelope, carer in events:
+        # Why: an erased carer is gone for good; a replayed old event must not refer them again.
+        if carer.carer_id in erased:
+            continue
+        decide(envelope, carer, histories.setdefault(carer.carer_id, []), level, changes)
+    await uow.referrals.save_all(list(changes.changed.values()))
+    stored = await uow.referrals.add_all_if_none_open(list(changes.new.values()))
+    for referral, event_type, body in changes.events:
+        # Why: in a rebalance another consumer may have opened this very referral a moment
+        # ago; the unique index decided, and only a referral actually stored is announced.
+        if referral.referral_id in changes.new and referral.referral_id not in stored:
+            continue
+        uow.publish(
+            topics.REFERRALS,
+            referral.carer_id,
+            CloudEvent.new(event_type, REFERRALS_SOURCE, referral.carer_id, body),
+        )
+
+
+async def merge_carers(envelope: CloudEvent, merged: Any, uow: ReferralsUnitOfWork) -> None:
+    """``carer.merged``: the merged record's referrals now belong to the surviving carer;
+    where both had one open to the same service, the merged record's is withdrawn."""
+    survivor = await uow.referrals.for_carer(merged.carer_id, lock=True)
+    open_services = {r.service for r in survivor if r.is_open}
+    for referral in await uow.referrals.for_carer(merged.merged_carer_id, lock=True):
+        referral.move_to(merged.carer_id)
+        if referral.is_open and referral.service in open_services:
+            referral.withdraw(
+                rules.MERGED_REASON, at=envelope.time, by=SYSTEM, why=rules.WITHDRAWN_FOR_MERGE
+            )
+        elif referral.is_open:
+            open_services.add(referral.service)
+        await save_and_publish(referral, uow)
+
+
+async def erase_carer(envelope: CloudEvent, erased: Any, uow: ReferralsUnitOfWork) -> None:
+    """``carer.erased``: withdraw what is open ("the carer's data was erased") and remove the
+    carer's story and personal details from every referral they had."""
+    for referral in await uow.referrals.for_carer(erased.carer_id, lock=True):
+        if referral.is_open:
+            referral.withdraw(
+                rules.ERASED_REASON, at=envelope.time, by=SYSTEM, why=rules.WITHDRAWN_FOR_ERASURE
+            )
+        referral.erase()
+        await save_and_publish(referral, uow)
+    await uow.referrals.remember_erased(erased.carer_id, envelope.time)
+
+
+def handlers() -> dict[str, Handler]:
+    """Registry events handled one at a time (rare, and each touches two carers at most)."""
+    return {"carer.merged": merge_carers, "carer.erased": erase_carer}
+
+
+def batch_handlers(level: ServiceLevel) -> dict[str, BatchHandler]:
+    """Registry events handled a run at a time: every identification passes through here."""
+
+    async def on_carers_changed(
+        events: list[tuple[CloudEvent, Any]], uow: ReferralsUnitOfWork
+    ) -> None:
+        await review_referrals(events, uow, level)
+
+    return {"carer.registered": on_carers_changed, "carer.updated": on_carers_changed}
+
+
+# -- publishing --------------------------------------------------------------------------
 
 
 async def save_and_publish(referral: Referral, uow: ReferralsUnitOfWork) -> None:
@@ -58,6 +188,7 @@ async def save_and_publish(referral: Referral, uow: ReferralsUnitOfWork) -> None
 
 
 def publish(referral: Referral, uow: ReferralsUnitOfWork) -> None:
+    """Queue the referral's pending events in the outbox, keyed by carer (contract 1)."""
     for event_type, body in referral.pending_events:
         uow.publish(
             topics.REFERRALS,
@@ -67,17 +198,46 @@ def publish(referral: Referral, uow: ReferralsUnitOfWork) -> None:
     referral.pending_events.clear()
 
 
-async def change_referral(
-    uow: ReferralsUnitOfWork, referral_id: str, step: str, at: datetime, **arguments: Any
-) -> Referral | None:
-    """A member of staff accepts, declines, completes or withdraws a referral."""
+# -- staff -------------------------------------------------------------------------------
+
+
+async def find_referral(uow: ReferralsUnitOfWork, role: str, referral_id: str) -> Referral:
+    """A referral in the caller's queue, or :class:`ReferralNotFound`."""
     referral = await uow.referrals.get(referral_id)
-    if referral is None:
-        return None
-    getattr(referral, step)(at=at, **arguments)
-    await save_and_publish(referral, uow)
-    await uow.commit()
+    if referral is None or not access.may_see(role, referral.service):
+        raise ReferralNotFound(f"no referral {referral_id} in your queue")
     return referral
 
 
-HANDLERS = {"carer.registered": review_referrals, "carer.updated": review_referrals}
+async def change_referral(
+    uow: ReferralsUnitOfWork,
+    referral_id: str,
+    step: str,
+    *,
+    role: str,
+    by: str,
+    now: datetime,
+    reason: str | None = None,
+    outcome: dict[str, Any] | None = None,
+) -> Referral:
+    """A member of staff accepts, declines, completes or withdraws a referral.
+
+    Raises :class:`ReferralNotFound`, ``IllegalTransition`` (409) or ``InvalidOutcome``
+    (422); nothing is saved unless the step succeeds.
+    """
+    referral = await uow.referrals.get(referral_id, lock=True)
+    if referral is None or not access.may_see(role, referral.service):
+        raise ReferralNotFound(f"no referral {referral_id} in your queue")
+    if step == "accept":
+        referral.accept(at=now, by=by)
+    elif step == "decline":
+        referral.decline(reason or "", at=now, by=by)
+    elif step == "complete":
+        referral.complete(outcome or {}, today=local_date(now), at=now, by=by)
+    elif step == "withdraw":
+        referral.withdraw(reason or "", at=now, by=by)
+    else:
+        raise ValueError(f"step: {step!r} is not accept, decline, complete or withdraw")
+    await save_and_publish(referral, uow)
+    await uow.commit()
+    return referral

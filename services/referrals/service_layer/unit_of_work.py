@@ -9,6 +9,8 @@ from shared.messaging.uow import UnitOfWork
 
 
 class ReferralsUnitOfWork(UnitOfWork):
+    """One transaction over referrals, the inbox and the outbox (see shared/messaging/uow.py)."""
+
     referrals: ReferralRepository
 
     async def __aenter__(self) -> Self:
