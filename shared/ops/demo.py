@@ -115,9 +115,11 @@ def run() -> int:
             params={"carer_id": record["carer_id"]},
             headers=council,
         )
-        return sent.json() if sent.status_code == 200 else []
+        found = sent.json() if sent.status_code == 200 else []
+        # handed over to the provider (the local GOV.UK Notify stand-in), or delivered
+        return [m for m in found if m["status"] in ("sent", "delivered")]
 
-    messages = wait_for("the notification", notified)
+    messages = wait_for("the notification handed to the provider", notified)
     say(
         f"Notifications: {len(messages)} message(s) to her: "
         + ", ".join(f"{m['template_id']} by {m['channel']} ({m['status']})" for m in messages)

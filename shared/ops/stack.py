@@ -30,6 +30,19 @@ SERVICES: dict[str, int] = {
     "notifications": 8003,
     "consultation": 8004,
 }
+# Local stand-ins for the email and SMS providers: a real SMTP server that keeps what it is
+# sent (messages at :8025/messages) and a GOV.UK Notify-compatible API (:6011).
+DEVSERVERS: dict[str, list[str]] = {
+    "smtp-sink": [
+        "-m",
+        "shared.devservers.smtp_sink",
+        "--smtp-port",
+        "1025",
+        "--http-port",
+        "8025",
+    ],
+    "notify-stub": ["-m", "shared.devservers.notify_stub", "--port", "6011"],
+}
 
 
 def port_of(name: str) -> int:
@@ -66,6 +79,18 @@ def up(extra_env: dict[str, str] | None = None, wait: float = 90) -> dict[str, s
         env["KAFKA_BOOTSTRAP_SERVERS"] = bootstrap
     ensure_topics(bootstrap)
     (RUN / "logs").mkdir(parents=True, exist_ok=True)
+    if not env.get("NOTIFY_BASE_URL"):  # no real providers configured: use the stand-ins
+        from shared.devservers.notify_model import DEV_API_KEY
+
+        for name, arguments in DEVSERVERS.items():
+            _spawn(name, [sys.executable, *arguments], env)
+        env.update(
+            NOTIFY_BASE_URL="http://127.0.0.1:6011",
+            NOTIFY_API_KEY=DEV_API_KEY,
+            NOTIFICATIONS_SMTP_HOST="127.0.0.1",
+            NOTIFICATIONS_SMTP_PORT="1025",
+            NOTIFICATIONS_SMTP_LOOKUP_URL="http://127.0.0.1:8025",
+        )
     urls = {}
     for name in SERVICES:
         if _pid(name) is None:
@@ -96,8 +121,19 @@ def up(extra_env: dict[str, str] | None = None, wait: float = 90) -> dict[str, s
     return urls
 
 
+def _spawn(name: str, command: list[str], env: dict[str, str]) -> None:
+    """Start a background process unless it is running; pid in .run/, log in .run/logs/."""
+    if _pid(name) is not None:
+        return
+    log = (RUN / "logs" / f"{name}.log").open("ab")
+    process = subprocess.Popen(
+        command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    (RUN / f"{name}.pid").write_text(str(process.pid))
+
+
 def down(stop_broker: bool = True) -> None:
-    for name in SERVICES:
+    for name in [*SERVICES, *DEVSERVERS]:
         pid = _pid(name)
         if pid is None:
             continue
@@ -119,6 +155,9 @@ def down(stop_broker: bool = True) -> None:
 
 def status() -> int:
     healthy = True
+    for name in DEVSERVERS:
+        pid = _pid(name)
+        print(f"{name:14} {f'pid {pid}' if pid else 'stopped':12}")
     for name in SERVICES:
         pid = _pid(name)
         state = f"pid {pid}" if pid else "stopped"

@@ -1,13 +1,27 @@
-"""The notifications API (contract section 5): what was sent to a carer, with status."""
+"""The notifications API (contract section 5), delivery receipts and unsubscribe links.
+
+- ``GET /notifications?carer_id=`` (council, admin): what was sent to a carer, with status;
+  ``?status=staff-task`` lists the letters and calls staff have to make.
+- ``POST /notifications/receipts``: GOV.UK Notify's delivery receipt callback, authorised by
+  the bearer token configured in Notify (``NOTIFICATIONS_CALLBACK_TOKEN``).
+- ``GET /unsubscribe/{token}`` shows a page with a button; ``POST`` unsubscribes (also the
+  RFC 8058 one-click POST mail programs send). GET alone never unsubscribes, because mail
+  scanners follow links.
+"""
 
 from __future__ import annotations
 
+import hmac
 from datetime import datetime
-from typing import Annotated
+from html import escape
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
+from services.notifications.domain.model import carer_for_unsubscribe_token
+from services.notifications.service_layer.receipts import apply_receipt, unsubscribe_from_email
 from shared.auth import Principal, require_role
 
 router = APIRouter(tags=["notifications"])
@@ -15,22 +29,125 @@ Staff = Annotated[Principal, Depends(require_role("council", "admin"))]
 
 
 class NotificationPublic(BaseModel):
+    """A send record as staff see it: never the carer's address or number."""
+
     notification_id: str
     carer_id: str
     event_type: str
     referral_id: str | None
     template_id: str
     template_version: int
+    variant: str | None
+    language: str | None
     channel: str
     status: str
+    reason: str | None
+    subject: str | None
+    body: str | None
+    attempts: int
+    not_before: datetime | None
     created_at: datetime
     updated_at: datetime
+    sent_at: datetime | None
+    completed_at: datetime | None
 
 
-@router.get("/notifications", summary="Messages to one carer and their status")
+class DeliveryReceipt(BaseModel):
+    """The body of Notify's delivery receipt callback (the fields we use)."""
+
+    id: str
+    reference: str | None = None
+    status: Literal[
+        "sending", "delivered", "permanent-failure", "temporary-failure", "technical-failure"
+    ]
+    notification_type: str | None = None
+
+
+@router.get("/notifications", summary="Messages to one carer (or in one status), with status")
 async def list_notifications(
-    request: Request, principal: Staff, carer_id: str
+    request: Request,
+    principal: Staff,
+    carer_id: Annotated[str | None, Query(min_length=1)] = None,
+    status_: Annotated[str | None, Query(alias="status", min_length=1)] = None,
 ) -> list[NotificationPublic]:
+    if carer_id is None and status_ is None:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, "carer_id: give a carer_id (or a status)"
+        )
     async with request.app.state.unit_of_work() as uow:
-        rows = await uow.notifications_for(carer_id)
-        return [NotificationPublic.model_validate(row, from_attributes=True) for row in rows]
+        rows = await uow.notifications_for(carer_id, status_)
+    return [NotificationPublic.model_validate(row, from_attributes=True) for row in rows]
+
+
+def _callback_token(request: Request, authorization: str | None) -> None:
+    expected = f"Bearer {request.app.state.callback_token}"
+    if authorization is None or not hmac.compare_digest(authorization.encode(), expected.encode()):
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "a valid bearer token is required",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
+@router.post("/notifications/receipts", summary="Delivery receipt from GOV.UK Notify")
+async def receive_receipt(
+    request: Request,
+    receipt: DeliveryReceipt,
+    authorization: Annotated[str | None, Header()] = None,
+) -> dict[str, bool]:
+    _callback_token(request, authorization)
+    async with request.app.state.unit_of_work() as uow:
+        found = await apply_receipt(
+            uow,
+            reference=receipt.reference,
+            provider_id=receipt.id,
+            reported=receipt.status,
+            now=request.app.state.clock.now(),
+        )
+    if not found:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "reference: no such notification")
+    return {"recorded": True}
+
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>body{{font-family:Arial,sans-serif;font-size:1.2rem;max-width:36rem;margin:2rem auto;
+padding:0 1rem;line-height:1.5}}button{{font-size:1.2rem;padding:.6rem 1.2rem}}</style>
+</head><body><main><h1>{title}</h1>{content}</main></body></html>"""
+
+
+def _page(title: str, content: str, code: int = 200) -> HTMLResponse:
+    return HTMLResponse(_PAGE.format(title=escape(title), content=content), code)
+
+
+def _carer(request: Request, token: str) -> str:
+    carer_id = carer_for_unsubscribe_token(request.app.state.unsubscribe_secret, token)
+    if carer_id is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "this link is not valid")
+    return carer_id
+
+
+@router.get("/unsubscribe/{token}", response_class=HTMLResponse, include_in_schema=False)
+async def unsubscribe_page(request: Request, token: str) -> HTMLResponse:
+    _carer(request, token)
+    return _page(
+        "Stop getting emails from us",
+        "<p>We will stop sending you emails. We may still send a text or a letter if you "
+        "asked us to.</p>"
+        f'<form method="post" action="/unsubscribe/{escape(token)}">'
+        "<button type=submit>Stop emails</button></form>",
+    )
+
+
+@router.post("/unsubscribe/{token}", response_class=HTMLResponse, include_in_schema=False)
+async def unsubscribe(request: Request, token: str) -> HTMLResponse:
+    carer_id = _carer(request, token)
+    async with request.app.state.unit_of_work() as uow:
+        await unsubscribe_from_email(uow, carer_id, request.app.state.clock.now())
+    return _page(
+        "You will not get emails from us",
+        "<p>We have stopped your emails. To start them again, call us on "
+        f"{escape(request.app.state.help_phone)}.</p>",
+    )

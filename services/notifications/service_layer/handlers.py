@@ -1,62 +1,188 @@
-"""Notification use cases: keep carers' contact details; decide and record each message."""
+"""Notification use cases on Kafka events: keep contact details; decide and record messages.
+
+These run inside the event processor's transaction and never call a provider: they only
+decide and commit a send record (``pending``, unique per (event, template, carer)). The
+dispatcher sends it afterwards. So a slow or failing provider never holds up the consumer,
+and a redelivered event finds its record already there.
+"""
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
+from services.notifications.adapters.clock import Clock
 from services.notifications.adapters.orm import NotificationRow
 from services.notifications.domain.model import (
-    TEMPLATE_FOR_EVENT,
     Contact,
-    choose_channel,
+    Status,
     idempotency_key,
+    unsubscribe_token,
 )
+from services.notifications.domain.planning import Plan, plan_notification
+from services.notifications.domain.quiet_hours import QuietHours
+from services.notifications.domain.templates import TemplateSet
 from services.notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 from shared.events import CloudEvent
 
+Event = tuple[CloudEvent, Any]
+Handler = Callable[[CloudEvent, Any, NotificationsUnitOfWork], Awaitable[None]]
+BatchHandler = Callable[[list[Event], NotificationsUnitOfWork], Awaitable[None]]
+CONTACT_EVENTS = ("carer.registered", "carer.updated")
 
-async def remember_contact(envelope: CloudEvent, _body: Any, uow: NotificationsUnitOfWork) -> None:
-    """On ``carer.registered``/``carer.updated``: keep how (and whether) to reach the carer."""
-    await uow.save_contact(Contact.from_registry(envelope.data))
+
+@dataclass(frozen=True)
+class NotificationPolicy:
+    """Everything a decision needs besides the event: templates, hours, clock, wording."""
+
+    templates: TemplateSet
+    quiet_hours: QuietHours
+    clock: Clock
+    triggers: Mapping[str, str]
+    help_phone: str
+    sender: str
+    public_url: str
+    unsubscribe_secret: str
+
+    def unsubscribe_url(self, carer_id: str) -> str:
+        token = unsubscribe_token(self.unsubscribe_secret, carer_id)
+        return f"{self.public_url.rstrip('/')}/unsubscribe/{token}"
+
+    def plan(self, contact: Contact, template_id: str, context: Mapping[str, Any]) -> Plan:
+        return plan_notification(
+            contact,
+            template_id,
+            context,
+            templates=self.templates,
+            quiet_hours=self.quiet_hours,
+            now=self.clock.now(),
+            common={
+                "help_phone": self.help_phone,
+                "sender": self.sender,
+                "unsubscribe_url": self.unsubscribe_url(contact.carer_id),
+            },
+        )
 
 
-async def notify_carer(envelope: CloudEvent, body: Any, uow: NotificationsUnitOfWork) -> None:
-    """On a referral event: record the message the carer is due, once.
+def apply_plan(row: NotificationRow, plan: Plan, uow: NotificationsUnitOfWork) -> None:
+    row.status, row.channel, row.reason = plan.status, plan.channel, plan.reason
+    row.recipient, row.not_before = plan.recipient, plan.not_before
+    if plan.composed is not None:
+        template = plan.composed.template
+        row.template_version, row.variant, row.language = (
+            template.version,
+            template.variant,
+            template.language,
+        )
+        row.subject, row.body = plan.composed.subject, plan.composed.body
+    if plan.status == Status.PENDING:
+        uow.queued()
 
-    Walking skeleton: the message is recorded as ``pending``; delivery comes with the
-    notifications issue.
+
+async def remember_contacts(
+    events: list[Event], uow: NotificationsUnitOfWork, policy: NotificationPolicy
+) -> None:
+    """On ``carer.registered``/``carer.updated``: keep how (and whether) to reach each carer,
+    plan messages that were waiting for these details, and cancel unsent ones if the carer
+    withdrew consent to contact. Set-at-a-time: a burst of registrations is three queries."""
+    contacts = await uow.save_contacts(Contact.from_registry(e.data) for e, _ in events)
+    by_carer = {c.carer_id: c for c in contacts}
+    waiting = frozenset({Status.PENDING, Status.AWAITING_CONTACT})
+    for row in await uow.unsent_for(by_carer, waiting):
+        contact = by_carer[row.carer_id]
+        if row.status == Status.AWAITING_CONTACT:
+            apply_plan(row, policy.plan(contact, row.template_id, json.loads(row.context)), uow)
+        elif not contact.may_contact:
+            row.status, row.reason = Status.CANCELLED, "the carer withdrew consent to contact"
+
+
+async def notify_carers(
+    events: list[Event], uow: NotificationsUnitOfWork, policy: NotificationPolicy
+) -> None:
+    """On a configured trigger (``referral.created`` ...): record the message each carer is
+    due, once.
+
+    If the registry's details have not arrived yet (they come on another topic, so another
+    partition may be read first), the record waits as ``awaiting-contact`` and is planned when
+    they do; nothing is lost and nothing is sent twice.
     """
-    template_id = TEMPLATE_FOR_EVENT[envelope.type]
-    contact = await uow.contact(body.carer_id)
-    if contact is None:
-        return
-    decision = choose_channel(contact)
-    channel = decision.channel or decision.staff_task
-    if channel is None:
-        return
-    key = idempotency_key(envelope.id, template_id, body.carer_id)
-    # Why: a replayed or redelivered referral event must not produce a second message.
-    if await uow.has_notification(key):
-        return
-    uow.add_notification(
-        NotificationRow(
+    template_id = policy.triggers[events[0][0].type]
+    keyed = {idempotency_key(e.id, template_id, body.carer_id): (e, body) for e, body in events}
+    # Why: the inbox stops a redelivered (source, id); this stops a second record for the same
+    # event however it arrives again (a replay from another source, a re-run of the topic).
+    done = await uow.existing_keys(keyed)
+    contacts = await uow.contacts(body.carer_id for _, body in events)
+    for key, (envelope, body) in keyed.items():
+        if key in done:
+            continue
+        context = {
+            "event_type": envelope.type,
+            "referral_id": getattr(body, "referral_id", None),
+            "service": getattr(body, "service", None),
+        }
+        row = NotificationRow(
             notification_id=str(uuid.uuid4()),
             idempotency_key=key,
             carer_id=body.carer_id,
             event_id=envelope.id,
             event_type=envelope.type,
-            referral_id=getattr(body, "referral_id", None),
+            referral_id=context["referral_id"],
+            context=json.dumps(context),
             template_id=template_id,
-            channel=channel,
-            status="pending" if decision.channel else "staff-task",
+            channel="none",
+            status=Status.AWAITING_CONTACT,
+            reason="waiting for the carer's contact details",
         )
-    )
+        contact = contacts.get(body.carer_id)
+        if contact is not None:
+            apply_plan(row, policy.plan(contact, template_id, context), uow)
+        uow.add_notification(row)
 
 
-HANDLERS = {
-    "carer.registered": remember_contact,
-    "carer.updated": remember_contact,
-    "referral.created": notify_carer,
-    "referral.accepted": notify_carer,
-}
+async def forget_carer(
+    envelope: CloudEvent, body: Any, uow: NotificationsUnitOfWork, _policy: NotificationPolicy
+) -> None:
+    """On ``carer.erased``: delete the contact details, clear personal data from the records
+    and cancel anything not yet sent."""
+    await uow.delete_contact(body.carer_id)
+    await uow.erase_carer(body.carer_id, "the carer's details were erased")
+
+
+async def merge_carers(
+    envelope: CloudEvent, body: Any, uow: NotificationsUnitOfWork, _policy: NotificationPolicy
+) -> None:
+    """On ``carer.merged``: the merged record's messages now belong to the surviving carer,
+    whose contact details arrive with the registry's ``carer.updated``."""
+    await uow.delete_contact(body.merged_carer_id)
+    await uow.reassign(body.merged_carer_id, body.carer_id)
+
+
+def make_handlers(
+    policy: NotificationPolicy,
+) -> tuple[dict[str, Handler], dict[str, BatchHandler]]:
+    """(per-event handlers, batch handlers) by event type. A registry event can both update
+    contact details and be a configured trigger (a welcome message, say)."""
+    steps: dict[str, list[Callable[..., Awaitable[None]]]] = {}
+    for event_type in CONTACT_EVENTS:
+        steps.setdefault(event_type, []).append(remember_contacts)
+    for event_type in policy.triggers:
+        steps.setdefault(event_type, []).append(notify_carers)
+
+    def run_of(chain: list[Callable[..., Awaitable[None]]]) -> BatchHandler:
+        async def handle(events: list[Event], uow: NotificationsUnitOfWork) -> None:
+            for step in chain:
+                await step(events, uow, policy)
+
+        return handle
+
+    def one(step: Callable[..., Awaitable[None]]) -> Handler:
+        async def handle(envelope: CloudEvent, body: Any, uow: NotificationsUnitOfWork) -> None:
+            await step(envelope, body, uow, policy)
+
+        return handle
+
+    handlers = {"carer.erased": one(forget_carer), "carer.merged": one(merge_carers)}
+    return handlers, {event_type: run_of(chain) for event_type, chain in steps.items()}

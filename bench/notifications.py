@@ -1,0 +1,294 @@
+"""Notifications: how fast messages go out, and how long a carer waits for one.
+
+``python -m bench.notifications`` prints, and writes ``bench/results/notifications.json``:
+
+1. **dispatched per second**: ``--count`` send records already decided (half email, half
+   text) are dispatched through the real dispatcher to the local Notify, run as its own
+   process with no rate limit (and email once more through the local SMTP sink). This is
+   the sending machinery alone: claim, provider call, record, outbox event.
+2. **latency** from ``referral.created`` to the provider accepting the message, p50 and
+   p99: the whole service (consumer, dispatcher, outbox) on the real broker, fed referrals at
+   ``--rate`` a second for ``--seconds``; latency is the Notify stub's acceptance time minus
+   the event's ``time`` (both this machine's clock).
+
+PostgreSQL (a throwaway cluster, fsync on) when its binaries are here, else SQLite.
+Figures, not pass/fail: nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.common import kafka, namespace, postgres, report
+from services.notifications.__main__ import MIGRATIONS
+from services.notifications.adapters.orm import NotificationRow
+from services.notifications.bootstrap import Notifications, bootstrap
+from services.notifications.settings import NotificationsSettings
+from shared import topics
+from shared.devservers import free_port
+from shared.devservers.notify_stub import DEV_API_KEY, EMAIL_TEMPLATE_ID, SMS_TEMPLATE_ID
+from shared.events import CloudEvent
+from shared.migrations import upgrade_async
+
+
+@contextlib.contextmanager
+def server(module: str, *args: str, ready: str) -> Iterator[None]:
+    """A dev server as its own process (it must not share our interpreter's time)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", f"shared.devservers.{module}", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(ready, timeout=1).raise_for_status()
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise
+                time.sleep(0.1)
+        yield
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def settings(bootstrap_servers: str, ns: str, database_url: str, **values: Any) -> Any:
+    return NotificationsSettings(
+        kafka_bootstrap_servers=bootstrap_servers,
+        kafka_topic_namespace=ns,
+        database_url=database_url,
+        notify_api_key=DEV_API_KEY,
+        notify_email_template_id=EMAIL_TEMPLATE_ID,
+        notify_sms_template_id=SMS_TEMPLATE_ID,
+        notify_rate_per_minute=0,  # the provider without a rate limit
+        quiet_hours_start="00:00",  # the same: no quiet hours, whenever this runs
+        quiet_hours_end="00:00",
+        outbox_poll_seconds=0.1,
+        **values,
+    )
+
+
+async def seed(service: Notifications, count: int, channels: tuple[str, ...]) -> None:
+    async with service.unit_of_work() as uow:
+        for n in range(count):
+            channel = channels[n % len(channels)]
+            uow.add_notification(
+                NotificationRow(
+                    notification_id=str(uuid.uuid4()),
+                    idempotency_key=uuid.uuid4().hex,
+                    carer_id=str(uuid.uuid4()),
+                    event_id=str(uuid.uuid4()),
+                    event_type="referral.created",
+                    template_id="referral-created",
+                    template_version=1,
+                    channel=channel,
+                    status="pending",
+                    recipient="carer@example.org" if channel == "email" else "07700900123",
+                    subject="We have passed on your details so you can get help",
+                    body="Hello Siân,\n\nWe have passed your details to VASL. " * 8,
+                    not_before=datetime.now(UTC),
+                )
+            )
+        await uow.commit()
+
+
+async def dispatch_rate(
+    bootstrap_servers: str, database_url: str, count: int, **values: Any
+) -> float:
+    ns = namespace(bootstrap_servers, "notifydispatch")
+    await upgrade_async(MIGRATIONS, database_url)
+    service = bootstrap(settings(bootstrap_servers, ns, database_url, dispatch=False, **values))
+    channels = ("email", "sms") if values.get("email_provider") == "notify" else ("email",)
+    await seed(service, count, channels)
+    await service.runtime.start()  # the relay publishes notification.sent meanwhile
+    try:
+        started = time.perf_counter()
+        while await service.dispatcher.dispatch_once():
+            pass
+        elapsed = time.perf_counter() - started
+        assert service.dispatcher.sent == count, f"sent {service.dispatcher.sent} of {count}"
+    finally:
+        await service.stop()
+    return count / elapsed
+
+
+def registered(carer_id: str, channel: str) -> CloudEvent:
+    data = {
+        "carer_id": carer_id,
+        "category": "adult_carer",
+        "sources": [{"kind": "gp", "org_code": "C82001", "at": "2026-03-01T10:00:00Z"}],
+        "consent": {"share_with": ["council", "vasl"], "contact": True},
+        "contact": {
+            "given_name": "Siân",
+            "email": "carer@example.org",
+            "mobile": "07700900123",
+            "preferences": {"contact_channels": [channel], "easy_read": False, "language": "en"},
+        },
+    }
+    return CloudEvent.new("carer.registered", "urn:carers:registry", carer_id, data)
+
+
+def referral_created(carer_id: str) -> CloudEvent:
+    data = {"referral_id": str(uuid.uuid4()), "carer_id": carer_id, "service": "vasl"}
+    return CloudEvent.new(
+        "referral.created", "urn:carers:referrals", carer_id, data | {"status": "requested"}
+    )
+
+
+async def latencies(
+    bootstrap_servers: str, database_url: str, stub_url: str, rate: float, seconds: float
+) -> list[float]:
+    from aiokafka import AIOKafkaProducer
+
+    ns = namespace(bootstrap_servers, "notifylatency")
+    await upgrade_async(MIGRATIONS, database_url)
+    service = bootstrap(
+        settings(
+            bootstrap_servers, ns, database_url, notify_base_url=stub_url, email_provider="notify"
+        )
+    )
+    await service.start()
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all")
+    await producer.start()
+    count = int(rate * seconds)
+    carers = [str(uuid.uuid4()) for _ in range(count)]
+    try:
+        for n, carer_id in enumerate(carers):
+            await producer.send(
+                ns + topics.REGISTRY,
+                registered(carer_id, ("email", "sms")[n % 2]).to_bytes(),
+                key=carer_id.encode(),
+            )
+        await producer.flush()
+        await asyncio.sleep(3)  # contact details in place: the referrals are the measure
+        sent_at: dict[str, datetime] = {}
+        started = time.perf_counter()
+        for n, carer_id in enumerate(carers):
+            event = referral_created(carer_id)
+            sent_at[event.id] = event.time
+            await producer.send(ns + topics.REFERRALS, event.to_bytes(), key=carer_id.encode())
+            await asyncio.sleep(max(0.0, started + (n + 1) / rate - time.perf_counter()))
+        await producer.flush()
+        for _ in range(600):
+            async with service.unit_of_work() as uow:
+                if (await uow.status_counts()).get("sent", 0) >= count:
+                    break
+            await asyncio.sleep(0.1)
+        async with service.unit_of_work() as uow:
+            rows = await uow.notifications_for(status="sent", limit=count * 2)
+    finally:
+        await producer.stop()
+        await service.stop()
+    event_of = {row.notification_id: row.event_id for row in rows}
+    async with httpx.AsyncClient(base_url=stub_url) as client:
+        accepted = (await client.get("/_stub/notifications")).json()
+    return [
+        (
+            datetime.fromisoformat(n["created_at"]) - sent_at[event_of[n["reference"]]]
+        ).total_seconds()
+        for n in accepted
+        if n["reference"] in event_of
+    ]
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+async def run(
+    args: argparse.Namespace, bootstrap_servers: str, database: Callable[[str], str]
+) -> dict[str, Any]:
+    kind = database("probe").split("+", 1)[0]
+    figures: dict[str, Any] = {"database": kind, "count": args.count}
+    notify_port, smtp_port, sink_port = free_port(), free_port(), free_port()
+    notify_url = f"http://127.0.0.1:{notify_port}"
+    with server(
+        "notify_stub", "--port", str(notify_port), "--rate-limit", "0",
+        ready=f"{notify_url}/_stub/refused",
+    ), server(
+        "smtp_sink", "--smtp-port", str(smtp_port), "--http-port", str(sink_port),
+        ready=f"http://127.0.0.1:{sink_port}/messages?to=nobody",
+    ):  # fmt: skip
+        figures["dispatched_per_second_notify"] = round(
+            await dispatch_rate(
+                bootstrap_servers,
+                database("dispatch_notify"),
+                args.count,
+                notify_base_url=notify_url,
+                email_provider="notify",
+            )
+        )
+        rate = figures["dispatched_per_second_notify"]
+        print(f"dispatched per second, Notify (email + text): {rate}")
+        figures["dispatched_per_second_smtp"] = round(
+            await dispatch_rate(
+                bootstrap_servers,
+                database("dispatch_smtp"),
+                args.count // 2,
+                smtp_port=smtp_port,
+                smtp_security="none",
+            )
+        )
+        print(f"dispatched per second, SMTP (email): {figures['dispatched_per_second_smtp']}")
+        delays = await latencies(
+            bootstrap_servers,
+            database("latency"),
+            notify_url,
+            args.rate,
+            args.seconds,
+        )
+    figures |= {
+        "latency_events": len(delays),
+        "latency_rate_per_second": args.rate,
+        "latency_p50_ms": round(percentile(delays, 0.50) * 1000, 1),
+        "latency_p99_ms": round(percentile(delays, 0.99) * 1000, 1),
+        "latency_mean_ms": round(statistics.fmean(delays) * 1000, 1),
+    }
+    print(
+        f"referral.created -> provider accepted, {len(delays)} referrals at {args.rate}/s: "
+        f"p50 {figures['latency_p50_ms']} ms, p99 {figures['latency_p99_ms']} ms"
+    )
+    return figures
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.notifications")
+    parser.add_argument("--count", type=int, default=4000, help="records to dispatch")
+    parser.add_argument("--rate", type=float, default=40, help="referrals a second")
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--sqlite", action="store_true", help="SQLite even if PostgreSQL is here")
+    args = parser.parse_args(argv)
+    with kafka() as bootstrap_servers, postgres() as cluster:
+        folder = Path(tempfile.mkdtemp(prefix="bench-notify-"))
+
+        def database(name: str) -> str:
+            """A fresh database per measurement, so none counts another's records."""
+            if cluster is None or args.sqlite:
+                return f"sqlite+aiosqlite:///{folder}/{name}.db"
+            cluster.create_database(name, exist_ok=True)
+            return str(cluster.url(name))
+
+        figures = asyncio.run(run(args, bootstrap_servers, database))
+    print(f"written to {report('notifications', figures)}")
+
+
+if __name__ == "__main__":
+    main()

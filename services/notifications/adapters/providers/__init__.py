@@ -1,0 +1,1 @@
+"""Email and SMS providers behind one port (:mod:`.base`): SMTP and GOV.UK Notify."""

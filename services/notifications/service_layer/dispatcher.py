@@ -1,0 +1,275 @@
+"""The dispatcher: sends pending records, exactly once each, outside any consumer transaction.
+
+One send, step by step, and what a crash at each step leads to:
+
+1. claim: in one transaction, due ``pending`` records become ``claimed`` (attempts + 1).
+   Crash after this (``notifications.before_provider``): on restart every ``claimed`` record
+   becomes ``pending`` and ``uncertain``, and ...
+2. look up, if ``uncertain``: ask the provider for our reference (``notification_id``). Found:
+   it was sent; record it, do not send. Not found: send.
+3. send. Crash after the provider accepted but before we recorded it
+   (``notifications.after_provider_accepted``): step 2 finds it after the restart.
+4. record ``sent`` (or the failure, or a retry time) and queue ``notification.sent`` in the
+   outbox, in one transaction. Crash after that (``notifications.after_recording``): nothing
+   is repeated; the relay publishes the queued event when the service is back.
+
+Only one dispatcher runs per database (a PostgreSQL advisory lock, as the outbox relay takes),
+because Notify's rate limit is per API key: two dispatchers with a bucket each would send
+twice the limit. Timeouts and 5xx are retried with backoff and jitter, always after a lookup;
+429s drain the token bucket; 4xx and SMTP 5xx are permanent and published as
+``notification.failed``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import zlib
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.notifications.adapters.clock import Clock
+from services.notifications.adapters.orm import NotificationRow
+from services.notifications.adapters.providers.base import (
+    Accepted,
+    LookupUnavailable,
+    OutgoingMessage,
+    Provider,
+    ProviderError,
+)
+from services.notifications.domain.model import Status
+from services.notifications.domain.quiet_hours import QuietHours
+from services.notifications.domain.retry import RetryPolicy, SendFailure, scrub
+from services.notifications.service_layer.events import publish
+from services.notifications.service_layer.unit_of_work import NotificationsUnitOfWork
+from shared.faults import failpoint
+
+log = logging.getLogger(__name__)
+UNKNOWN_OUTCOME = (
+    "the send may or may not have reached the provider before a restart, and it cannot be "
+    "asked; not sent again so the carer is not sent it twice"
+)
+
+
+def aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every time we store is UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one claimed message."""
+
+    notification_id: str
+    accepted: Accepted | None = None
+    failure: SendFailure | None = None
+    final_status: str | None = None  # a failure that must not be retried whatever its kind
+
+
+class Dispatcher:
+    """Claims due records, calls providers, records results. Start with :meth:`run`."""
+
+    def __init__(
+        self,
+        uow_factory: Callable[[], NotificationsUnitOfWork],
+        providers: Mapping[str, Provider],
+        clock: Clock,
+        *,
+        quiet_hours: QuietHours,
+        unsubscribe_url: Callable[[str], str],
+        retry: RetryPolicy | None = None,
+        batch_size: int = 100,
+        poll_seconds: float = 1.0,
+        engine: AsyncEngine | None = None,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        self._uow = uow_factory
+        self._providers = providers
+        self._clock = clock
+        self._quiet_hours = quiet_hours
+        self._unsubscribe_url = unsubscribe_url
+        self._retry = retry or RetryPolicy()
+        self._batch_size = batch_size
+        self._poll_seconds = poll_seconds
+        self._engine = engine
+        self._rand = rand
+        self._wake = asyncio.Event()
+        self.sent = 0
+
+    def wake(self) -> None:
+        """A record became ready (or the clock moved): look now rather than at the next poll."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Dispatch until cancelled; after any failure, start again from recovery."""
+        while True:
+            try:
+                async with self._leadership():
+                    await self.recover()
+                    await self._loop()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("dispatcher failed; recovering in 1 s")
+                await asyncio.sleep(1)
+
+    async def recover(self) -> int:
+        """Claimed records from before a restart: the provider may have them (look up first)."""
+        async with self._uow() as uow:
+            released = await uow.release_claimed()
+            await uow.commit()
+        if released:
+            log.warning("%d sends were interrupted; each is looked up before any resend", released)
+        return released
+
+    async def _loop(self) -> None:
+        while True:
+            if await self.dispatch_once():
+                continue
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), await self._idle_seconds())
+
+    async def _idle_seconds(self) -> float:
+        async with self._uow() as uow:
+            due = await uow.next_due_time()
+        if due is None:
+            return self._poll_seconds
+        until = (aware(due) - self._clock.now()).total_seconds()
+        return min(self._poll_seconds, max(0.01, until))
+
+    async def dispatch_once(self) -> int:
+        """Claim one batch, send it, record the results; the number of records claimed."""
+        now = self._clock.now()
+        claimed: list[tuple[OutgoingMessage, bool]] = []
+        async with self._uow() as uow:
+            rows = await uow.due(now, self._batch_size)
+            for row in rows:
+                if row.recipient is None or row.body is None or row.channel not in self._providers:
+                    row.status, row.reason = Status.CANCELLED, "nothing to send: details erased"
+                    continue
+                row.status, row.attempts, row.updated_at = Status.CLAIMED, row.attempts + 1, now
+                row.provider = self._providers[row.channel].name
+                claimed.append((self._message(row), row.uncertain))
+            await uow.commit()
+        if not claimed:
+            return len(rows)
+        failpoint("notifications.before_provider")
+        outcomes = await asyncio.gather(*(self._attempt(m, u) for m, u in claimed))
+        await self._record(outcomes, {m.notification_id: m.recipient for m, _ in claimed})
+        failpoint("notifications.after_recording")
+        return len(rows)
+
+    def _message(self, row: NotificationRow) -> OutgoingMessage:
+        assert row.recipient is not None and row.body is not None
+        return OutgoingMessage(
+            notification_id=row.notification_id,
+            channel=row.channel,
+            recipient=row.recipient,
+            subject=row.subject,
+            body=row.body,
+            unsubscribe_url=self._unsubscribe_url(row.carer_id) if row.channel == "email" else None,
+        )
+
+    async def _attempt(self, message: OutgoingMessage, uncertain: bool) -> Outcome:
+        provider = self._providers[message.channel]
+        try:
+            if uncertain:
+                try:
+                    found = await provider.lookup(message)
+                except LookupUnavailable:
+                    if provider.unknown_outcome == "give-up":
+                        failure = SendFailure(UNKNOWN_OUTCOME, retryable=False)
+                        return Outcome(
+                            message.notification_id,
+                            failure=failure,
+                            final_status=Status.TECHNICAL_FAILURE,
+                        )
+                    found = None  # "resend": at-least-once, same Message-ID (see adapters/smtp)
+                if found is not None:
+                    return Outcome(message.notification_id, accepted=found)
+            accepted = await provider.send(message)
+        except ProviderError as error:
+            return Outcome(message.notification_id, failure=error.failure)
+        failpoint("notifications.after_provider_accepted")  # the provider has it; we do not yet
+        return Outcome(message.notification_id, accepted=accepted)
+
+    async def _record(self, outcomes: list[Outcome], recipients: dict[str, str]) -> None:
+        now = self._clock.now()
+        async with self._uow() as uow:
+            rows = {r.notification_id: r for r in await uow.claimed(list(recipients))}
+            for outcome in outcomes:
+                row = rows.get(outcome.notification_id)
+                # Why: a delivery receipt (or an erasure) may have overtaken us; it recorded
+                # the send and published its events, so recording again would duplicate them.
+                if row is None or row.status != Status.CLAIMED:
+                    continue
+                row.updated_at = now
+                if outcome.accepted is not None:
+                    self._record_sent(uow, row, outcome.accepted, now)
+                elif outcome.failure is not None:
+                    reason = scrub(outcome.failure.reason, recipients[row.notification_id])
+                    self._record_failure(uow, row, outcome, reason, now)
+            await uow.commit()
+
+    def _record_sent(
+        self, uow: NotificationsUnitOfWork, row: NotificationRow, accepted: Accepted, now: datetime
+    ) -> None:
+        row.status, row.uncertain, row.reason = Status.SENT, False, None
+        row.provider_reference, row.sent_at = accepted.provider_id, now
+        publish(uow, row, "notification.sent")
+        self.sent += 1
+
+    def _record_failure(
+        self,
+        uow: NotificationsUnitOfWork,
+        row: NotificationRow,
+        outcome: Outcome,
+        reason: str,
+        now: datetime,
+    ) -> None:
+        failure = outcome.failure
+        assert failure is not None
+        row.reason = reason
+        if outcome.final_status is None and failure.retryable:
+            if not self._retry.gives_up_after(row.attempts):
+                when = now + timedelta(seconds=self._retry.delay(row.attempts, self._rand))
+                if row.channel == "sms":
+                    when = self._quiet_hours.next_allowed(when)  # a retry is still a text
+                row.status, row.not_before, row.uncertain = Status.PENDING, when, failure.uncertain
+                uow.queued()
+                return
+            row.reason = scrub(f"gave up after {row.attempts} attempts; last: {reason}")
+        row.status = outcome.final_status or (
+            Status.TECHNICAL_FAILURE if failure.retryable else Status.PERMANENT_FAILURE
+        )
+        row.completed_at = now
+        publish(uow, row, "notification.failed")
+
+    @contextlib.asynccontextmanager
+    async def _leadership(self) -> AsyncIterator[None]:
+        """On PostgreSQL, hold an advisory lock while dispatching: one dispatcher per key."""
+        if self._engine is None or self._engine.dialect.name != "postgresql":
+            yield
+            return
+        lock_id = zlib.crc32(b"notifications-dispatcher") & 0x7FFFFFFF
+        async with self._engine.connect() as connection:
+            while not await connection.scalar(
+                text("SELECT pg_try_advisory_lock(:id)"), {"id": lock_id}
+            ):
+                await connection.commit()
+                await asyncio.sleep(self._poll_seconds)
+            await connection.commit()
+            try:
+                yield
+            finally:
+                with contextlib.suppress(Exception):
+                    await connection.execute(
+                        text("SELECT pg_advisory_unlock(:id)"), {"id": lock_id}
+                    )

@@ -1,0 +1,52 @@
+"""The ``notification.*`` events (contract 4b), built from a send record.
+
+Bodies are the shared models (:mod:`shared.events.outbound`), which refuse message text and
+contact details, so a slip here fails loudly instead of leaking a carer's number onto Kafka.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from services.notifications.adapters.orm import NotificationRow
+from services.notifications.domain.model import SOURCE
+from services.notifications.service_layer.unit_of_work import NotificationsUnitOfWork
+from shared import topics
+from shared.events import (
+    CloudEvent,
+    NotificationDelivered,
+    NotificationFailed,
+    NotificationSent,
+    TemplateRef,
+)
+
+_BODIES: dict[str, type[BaseModel]] = {
+    "notification.sent": NotificationSent,
+    "notification.delivered": NotificationDelivered,
+    "notification.failed": NotificationFailed,
+}
+
+
+def notification_event(
+    row: NotificationRow, event_type: str, *, reason: str | None = None
+) -> CloudEvent:
+    fields: dict[str, object] = {
+        "notification_id": row.notification_id,
+        "carer_id": row.carer_id,
+        "template": TemplateRef(id=row.template_id, version=row.template_version),
+        "channel": row.channel,
+        "referral_id": row.referral_id,
+    }
+    if event_type == "notification.failed":
+        fields |= {"reason": reason or row.reason, "outcome": row.status}
+    body = _BODIES[event_type](**fields)
+    return CloudEvent.new(event_type, SOURCE, row.carer_id, body)
+
+
+def publish(
+    uow: NotificationsUnitOfWork, row: NotificationRow, event_type: str, reason: str | None = None
+) -> None:
+    """Queue the event in this transaction (the outbox); keyed by carer for ordering."""
+    uow.publish(
+        topics.NOTIFICATIONS, row.carer_id, notification_event(row, event_type, reason=reason)
+    )
