@@ -46,11 +46,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "topics":
         from shared.kafka.admin import ensure_topics
-        from shared.topics import namespaced
 
-        created = ensure_topics(
-            settings.kafka_bootstrap_servers, namespaced(settings.kafka_topic_namespace)
-        )
+        created = ensure_topics(settings.kafka_bootstrap_servers, settings.topic_specs())
         print("created: " + (", ".join(created) or "none (all existed)"))
         return 0
 

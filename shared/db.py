@@ -10,6 +10,7 @@ mode lets readers carry on meanwhile.
 
 from __future__ import annotations
 
+import ssl
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,22 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+def ssl_connect_args(mode: str, root_cert: str | None) -> dict[str, Any]:
+    """asyncpg's ``ssl`` for DATABASE_SSL_MODE: ``require`` encrypts, ``verify-full`` also
+    checks the server's certificate and name against ``root_cert`` (or the system CAs)."""
+    if mode == "disable":
+        return {}
+    if mode == "require":
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return {"ssl": context}
+    return {"ssl": ssl.create_default_context(cafile=root_cert)}
+
+
+def make_engine(
+    url: str, *, ssl_mode: str = "disable", ssl_root_cert: str | None = None, **kwargs: Any
+) -> AsyncEngine:
     """An async engine with the settings each backend needs to be safe under concurrency."""
     if is_sqlite(url):
         database = make_url(url).database
@@ -32,6 +48,9 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         _configure_sqlite(engine)
         return engine
+    connect_args = ssl_connect_args(ssl_mode, ssl_root_cert)
+    if connect_args:
+        kwargs["connect_args"] = {**kwargs.get("connect_args", {}), **connect_args}
     if "poolclass" not in kwargs:
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 10)

@@ -58,7 +58,11 @@ class ServiceRuntime:
         after_publish: AfterPublishHook | None = None,
     ) -> ServiceRuntime:
         setup_tracing(settings)
-        engine = make_engine(settings.database_url)
+        engine = make_engine(
+            settings.database_url,
+            ssl_mode=settings.database_ssl_mode,
+            ssl_root_cert=settings.database_ssl_root_cert,
+        )
         sessions = make_session_factory(engine)
         relay = OutboxRelay(
             engine,

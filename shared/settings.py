@@ -9,7 +9,7 @@ start-up rather than discovered in production.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -52,6 +52,14 @@ class ServiceSettings(BaseSettings):
     kafka_session_timeout_ms: int = Field(
         10_000, ge=1_000, validation_alias=env("KAFKA_SESSION_TIMEOUT_MS")
     )
+    kafka_retention_days: int = Field(30, ge=1, validation_alias=env("KAFKA_RETENTION_DAYS"))
+    kafka_deadletter_retention_days: int = Field(
+        30, ge=1, validation_alias=env("KAFKA_DEADLETTER_RETENTION_DAYS")
+    )
+    database_ssl_mode: Literal["disable", "require", "verify-full"] = Field(
+        "disable", validation_alias=env("DATABASE_SSL_MODE")
+    )
+    database_ssl_root_cert: str | None = Field(None, validation_alias=env("DATABASE_SSL_ROOT_CERT"))
     kafka_batch_size: int = Field(500, ge=1, validation_alias=env("KAFKA_BATCH_SIZE"))
     token_secret: str = Field(DEV_TOKEN_SECRET, validation_alias=env("TOKEN_SECRET"))
     http_host: str = "127.0.0.1"
@@ -71,6 +79,16 @@ class ServiceSettings(BaseSettings):
     def consumer_group(self) -> str:
         """One consumer group per service: each service sees every event once."""
         return f"{self.kafka_topic_namespace}carers-{self.service_name}"
+
+    def topic_specs(self) -> tuple[Any, ...]:
+        """The contract topics as this deployment creates them: namespace and retention."""
+        from shared.topics import namespaced, with_retention
+
+        return with_retention(
+            namespaced(self.kafka_topic_namespace),
+            self.kafka_retention_days,
+            self.kafka_deadletter_retention_days,
+        )
 
     def topic(self, name: str) -> str:
         """A contract topic's name on this deployment (the namespace is empty in production)."""

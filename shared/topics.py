@@ -86,6 +86,28 @@ def namespaced(namespace: str) -> tuple[TopicSpec, ...]:
     )
 
 
+DAY_MS = 24 * 60 * 60 * 1000
+
+
+def with_retention(
+    specs: tuple[TopicSpec, ...], retention_days: int, deadletter_retention_days: int
+) -> tuple[TopicSpec, ...]:
+    """Specs with the council's retention schedule applied: events carry personal data, so
+    every log topic deletes after ``retention_days`` (dead letters after their own period);
+    the compacted status topic keeps one snapshot per carer and drops tombstones after a day.
+    """
+    out = []
+    for spec in specs:
+        config = dict(spec.config)
+        if config.get("cleanup.policy") == "compact":
+            config.setdefault("delete.retention.ms", str(DAY_MS))
+        else:
+            days = deadletter_retention_days if spec.name.endswith(DEADLETTER) else retention_days
+            config["retention.ms"] = str(days * DAY_MS)
+        out.append(TopicSpec(spec.name, spec.partitions, config, spec.event_types))
+    return tuple(out)
+
+
 def topic_for_event(event_type: str) -> str:
     """The topic an event type is published on; KeyError for a type the contract lacks."""
     for spec in TOPICS:

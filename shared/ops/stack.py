@@ -21,6 +21,7 @@ import httpx
 
 from shared.kafka.admin import ensure_topics
 from shared.kafka.local_broker import DEFAULT_HOME, LocalKafka
+from shared.settings import ServiceSettings
 
 REPO = Path(__file__).resolve().parents[2]
 RUN = REPO / ".run"
@@ -77,7 +78,7 @@ def up(extra_env: dict[str, str] | None = None, wait: float = 90) -> dict[str, s
             kafka.start()
         bootstrap = kafka.bootstrap_servers
         env["KAFKA_BOOTSTRAP_SERVERS"] = bootstrap
-    ensure_topics(bootstrap)
+    ensure_topics(bootstrap, ServiceSettings(kafka_bootstrap_servers=bootstrap).topic_specs())
     (RUN / "logs").mkdir(parents=True, exist_ok=True)
     if not env.get("NOTIFY_BASE_URL"):  # no real providers configured: use the stand-ins
         from shared.devservers.notify_model import DEV_API_KEY
