@@ -66,6 +66,8 @@ def run() -> int:
     body = json.loads(EXAMPLE.read_text())["data"]
     body["person"]["nhs_number"] = nhs_number
     body["support_requested"] = ["vasl_support"]
+    # Email first: texts wait for the morning between 21:00 and 08:00 (quiet hours).
+    body["preferences"]["contact_channels"] = ["email", "sms"]
     client = httpx.Client(timeout=10)
 
     say(f"\n1. Example Surgery (GP, C82001) identifies Siân O'Connor-Smith, NHS {nhs_number}.")
@@ -139,6 +141,7 @@ def run() -> int:
         f"The public consultation: {consultation}/consultations/"
         "draft-leicestershire-carers-strategy-2026 (easy read and paper versions linked there)"
     )
+    say("Emails the local SMTP server received: http://127.0.0.1:8025/messages")
     say("Stop everything with: scripts/stack down")
     return 0
 

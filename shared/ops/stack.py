@@ -81,13 +81,19 @@ def up(extra_env: dict[str, str] | None = None, wait: float = 90) -> dict[str, s
     ensure_topics(bootstrap, ServiceSettings(kafka_bootstrap_servers=bootstrap).topic_specs())
     (RUN / "logs").mkdir(parents=True, exist_ok=True)
     if not env.get("NOTIFY_BASE_URL"):  # no real providers configured: use the stand-ins
-        from shared.devservers.notify_model import DEV_API_KEY
+        from shared.devservers.notify_model import (
+            DEV_API_KEY,
+            EMAIL_TEMPLATE_ID,
+            SMS_TEMPLATE_ID,
+        )
 
         for name, arguments in DEVSERVERS.items():
             _spawn(name, [sys.executable, *arguments], env)
         env.update(
             NOTIFY_BASE_URL="http://127.0.0.1:6011",
             NOTIFY_API_KEY=DEV_API_KEY,
+            NOTIFY_EMAIL_TEMPLATE_ID=EMAIL_TEMPLATE_ID,
+            NOTIFY_SMS_TEMPLATE_ID=SMS_TEMPLATE_ID,
             NOTIFICATIONS_SMTP_HOST="127.0.0.1",
             NOTIFICATIONS_SMTP_PORT="1025",
             NOTIFICATIONS_SMTP_LOOKUP_URL="http://127.0.0.1:8025",
