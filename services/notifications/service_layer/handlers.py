@@ -27,6 +27,7 @@ from services.notifications.domain.quiet_hours import QuietHours
 from services.notifications.domain.templates import TemplateSet
 from services.notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 from shared.events import CloudEvent
+from shared.telemetry import continued_span
 
 Event = tuple[CloudEvent, Any]
 Handler = Callable[[CloudEvent, Any, NotificationsUnitOfWork], Awaitable[None]]
@@ -118,28 +119,46 @@ async def notify_carers(
     for key, (envelope, body) in keyed.items():
         if key in done:
             continue
-        context = {
-            "event_type": envelope.type,
-            "referral_id": getattr(body, "referral_id", None),
-            "service": getattr(body, "service", None),
-        }
-        row = NotificationRow(
-            notification_id=str(uuid.uuid4()),
-            idempotency_key=key,
-            carer_id=body.carer_id,
-            event_id=envelope.id,
-            event_type=envelope.type,
-            referral_id=context["referral_id"],
-            context=json.dumps(context),
-            template_id=template_id,
-            channel="none",
-            status=Status.AWAITING_CONTACT,
-            reason="waiting for the carer's contact details",
-        )
-        contact = contacts.get(body.carer_id)
-        if contact is not None:
-            apply_plan(row, policy.plan(contact, template_id, context), uow)
-        uow.add_notification(row)
+        with continued_span(
+            f"notifications.{envelope.type}",
+            envelope.traceparent,
+            **{"cloudevents.event_id": envelope.id},
+        ):
+            _plan_one(key, envelope, body, template_id, contacts, uow, policy)
+
+
+def _plan_one(
+    key: str,
+    envelope: CloudEvent,
+    body: Any,
+    template_id: str,
+    contacts: dict[str, Any],
+    uow: NotificationsUnitOfWork,
+    policy: NotificationPolicy,
+) -> None:
+    """One due message: recorded, and planned now if the carer's details are known."""
+    context = {
+        "event_type": envelope.type,
+        "referral_id": getattr(body, "referral_id", None),
+        "service": getattr(body, "service", None),
+    }
+    row = NotificationRow(
+        notification_id=str(uuid.uuid4()),
+        idempotency_key=key,
+        carer_id=body.carer_id,
+        event_id=envelope.id,
+        event_type=envelope.type,
+        referral_id=context["referral_id"],
+        context=json.dumps(context),
+        template_id=template_id,
+        channel="none",
+        status=Status.AWAITING_CONTACT,
+        reason="waiting for the carer's contact details",
+    )
+    contact = contacts.get(body.carer_id)
+    if contact is not None:
+        apply_plan(row, policy.plan(contact, template_id, context), uow)
+    uow.add_notification(row)
 
 
 async def forget_carer(

@@ -20,6 +20,7 @@ from services.referrals.domain.working_days import due_by as working_due_by
 from services.referrals.service_layer.unit_of_work import ReferralsUnitOfWork
 from shared import topics
 from shared.events import CloudEvent
+from shared.telemetry import continued_span, current_traceparent
 
 REFERRALS_SOURCE = "urn:carers:referrals"
 Handler = Callable[[CloudEvent, Any, ReferralsUnitOfWork], Awaitable[None]]
@@ -50,12 +51,14 @@ class _Changes:
 
     new: dict[str, Referral] = field(default_factory=dict)
     changed: dict[str, Referral] = field(default_factory=dict)
-    events: list[tuple[Referral, str, dict[str, Any]]] = field(default_factory=list)
+    events: list[tuple[Referral, str, dict[str, Any], str | None]] = field(default_factory=list)
 
     def note(self, referral: Referral) -> None:
         if referral.referral_id not in self.new:
             self.changed[referral.referral_id] = referral
-        self.events.extend((referral, t, body) for t, body in referral.pending_events)
+        # Each event keeps the trace of the carer event that caused it (the current span).
+        traceparent = current_traceparent()
+        self.events.extend((referral, t, body, traceparent) for t, body in referral.pending_events)
         referral.pending_events.clear()
 
 
@@ -119,10 +122,15 @@ async def review_referrals(
         # Why: an erased carer is gone for good; a replayed old event must not refer them again.
         if carer.carer_id in erased:
             continue
-        decide(envelope, carer, histories.setdefault(carer.carer_id, []), level, changes)
+        with continued_span(
+            f"referrals.{envelope.type}",
+            envelope.traceparent,
+            **{"cloudevents.event_id": envelope.id},
+        ):
+            decide(envelope, carer, histories.setdefault(carer.carer_id, []), level, changes)
     await uow.referrals.save_all(list(changes.changed.values()))
     stored = await uow.referrals.add_all_if_none_open(list(changes.new.values()))
-    for referral, event_type, body in changes.events:
+    for referral, event_type, body, traceparent in changes.events:
         # Why: in a rebalance another consumer may have opened this very referral a moment
         # ago; the unique index decided, and only a referral actually stored is announced.
         if referral.referral_id in changes.new and referral.referral_id not in stored:
@@ -130,7 +138,9 @@ async def review_referrals(
         uow.publish(
             topics.REFERRALS,
             referral.carer_id,
-            CloudEvent.new(event_type, REFERRALS_SOURCE, referral.carer_id, body),
+            CloudEvent.new(
+                event_type, REFERRALS_SOURCE, referral.carer_id, body, traceparent=traceparent
+            ),
         )
 
 

@@ -43,7 +43,7 @@ def test_consent_given_taken_and_given_again_in_one_batch_is_decided_in_order() 
         ("carers_assessment", "requested"),
         ("vasl", "requested"),
     ]
-    assert [(t, r.service) for r, t, _ in changes.events] == [
+    assert [(t, r.service) for r, t, _, _ in changes.events] == [
         ("referral.created", "vasl"),
         ("referral.created", "carers_assessment"),
         ("referral.withdrawn", "vasl"),
