@@ -1,0 +1,1 @@
+"""Fault injection: the whole chain under crashes, pauses, restarts and bad input."""
