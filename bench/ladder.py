@@ -140,7 +140,7 @@ async def outbox_latencies(
     for record in out:
         if record.key in stamps:
             first.setdefault(record.key, record.timestamp)
-    return [first[k] - stamps[k] for k in stamps if k in first]
+    return [float(first[k] - stamps[k]) for k in stamps if k in first]
 
 
 # -- rungs 6-7: services as processes --------------------------------------------------------
@@ -213,7 +213,11 @@ class ServiceBench:
             carer_id = record.key.decode() if record.key else ""
             if carer_id in carer_nhs:
                 status.setdefault(carer_id, record.timestamp)
-        out = {"status": [status[c] - self.stamps[n] for c, n in carer_nhs.items() if c in status]}
+        out: dict[str, list[float]] = {
+            "status": [
+                float(status[c] - self.stamps[n]) for c, n in carer_nhs.items() if c in status
+            ]
+        }
         if "notifications" in self.services:
             sent = await self.stack.query(
                 "notifications",
@@ -292,7 +296,7 @@ def finish_profiles(running: dict[str, tuple[Any, Path]]) -> list[str]:
     """Stop py-spy (SIGINT makes it write its file) and say where each service's time went."""
     import signal
 
-    lines = []
+    lines: list[str] = []
     for service, (process, out) in running.items():
         process.send_signal(signal.SIGINT)
         with contextlib.suppress(subprocess.TimeoutExpired):

@@ -211,7 +211,7 @@ async def raw_run(
     await asyncio.sleep(0.5)
     began = time.perf_counter()
     sending = asyncio.create_task(produce(bootstrap, topic, payloads, rate))
-    received, latencies = 0, []
+    received, latencies = 0, list[float]()
     try:
         while received < len(payloads):
             batch = await consumer.getmany(timeout_ms=1000, max_records=2000)
@@ -278,6 +278,16 @@ class SubscriberProcess:
             self.process.wait(10)
 
 
+@dataclass
+class _Chunk:
+    """What the child is counting now: how many records it waits for, and what it saw."""
+
+    want: int = 0
+    seen: int = 0
+    latencies: list[float] = field(default_factory=list)
+    published_at_start: int = 0
+
+
 async def _subscriber(mode: str, bootstrap: str, namespace: str, database_url: str) -> None:
     """The child: a FastStream subscriber with the services' options, reporting per chunk."""
     from faststream.kafka.annotations import KafkaMessage
@@ -295,7 +305,7 @@ async def _subscriber(mode: str, bootstrap: str, namespace: str, database_url: s
         outbox_poll_seconds=0.2,
         log_level="WARNING",
     )
-    chunk = {"want": 0, "seen": 0, "latencies": [], "published_at_start": 0}
+    chunk = _Chunk()
     runtime = None
     if mode == "transact":
         from sqlalchemy import text
@@ -324,11 +334,11 @@ async def _subscriber(mode: str, bootstrap: str, namespace: str, database_url: s
         broker = make_broker(settings)
 
     def settled() -> bool:
-        if chunk["seen"] < chunk["want"]:
+        if chunk.seen < chunk.want:
             return False
         if runtime is None:
             return True
-        return runtime.relay.published - chunk["published_at_start"] >= chunk["want"]
+        return runtime.relay.published - chunk.published_at_start >= chunk.want
 
     @broker.subscriber(settings.topic(topics.INBOUND), **subscriber_options(settings))
     async def handle(message: KafkaMessage) -> None:
@@ -340,8 +350,8 @@ async def _subscriber(mode: str, bootstrap: str, namespace: str, database_url: s
         elif mode == "transact":
             await processor.process(raw_records(message))
         now = time.time() * 1000
-        chunk["latencies"].extend(now - r.timestamp for r in records)
-        chunk["seen"] += len(records)
+        chunk.latencies.extend(now - r.timestamp for r in records)
+        chunk.seen += len(records)
 
     if runtime is not None:
         await runtime.start()
@@ -353,9 +363,9 @@ async def _subscriber(mode: str, bootstrap: str, namespace: str, database_url: s
         line = await loop.run_in_executor(None, sys.stdin.readline)
         if not line.strip():
             break
-        chunk.update(want=int(line), seen=0, latencies=[])
+        chunk.want, chunk.seen, chunk.latencies = int(line), 0, []
         if runtime is not None:
-            chunk["published_at_start"] = runtime.relay.published
+            chunk.published_at_start = runtime.relay.published
         cpu_before = time.process_time()
         print(json.dumps({"counting": True}), flush=True)
         while not settled():
@@ -364,7 +374,7 @@ async def _subscriber(mode: str, bootstrap: str, namespace: str, database_url: s
         print(json.dumps({
             "finished": finished,
             "cpu_seconds": time.process_time() - cpu_before,
-            "latencies_ms": [round(x, 2) for x in chunk["latencies"]],
+            "latencies_ms": [round(x, 2) for x in chunk.latencies],
             "rss_mb": psutil.Process().memory_info().rss / 2**20,
         }), flush=True)  # fmt: skip
     if runtime is not None:

@@ -116,7 +116,9 @@ class Deaths:
         return len(self.codes.get(service, []))
 
     def summary(self) -> str:
-        return ", ".join(f"{s} {len(c)}x{sorted(Counter(c))}" for s, c in self.codes.items())
+        return ", ".join(
+            f"{s} {len(c)}x{sorted(str(code) for code in set(c))}" for s, c in self.codes.items()
+        )
 
 
 def _slug(text: str) -> str:
@@ -155,7 +157,7 @@ class Stack:
         self.smtp_port, self.smtp_http_port, self.notify_port = free_ports(3)
         self._supervisor: asyncio.Task[None] | None = None
         self._halted: list[Instance] = []
-        self.cpu_seconds: Counter[str] = Counter()  # of instances that have ended
+        self.cpu_seconds: dict[str, float] = dict.fromkeys(SERVICES, 0.0)  # ended instances
         self.peak_rss_mb: dict[str, float] = {}
 
     # -- names ----------------------------------------------------------------------------

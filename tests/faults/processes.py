@@ -45,9 +45,19 @@ class OwnedProcess:
 
     @classmethod
     def python_module(
-        cls, label: str, module: str, args: list[str], env: dict[str, str], log: Path, **kw: object
+        cls,
+        label: str,
+        module: str,
+        args: list[str],
+        env: dict[str, str],
+        log: Path,
+        *,
+        port: int | None = None,
+        health_path: str = "/health",
     ) -> OwnedProcess:
-        return cls(label, [sys.executable, "-m", module, *args], env, log, **kw)  # type: ignore[arg-type]
+        """``python -m module args`` with this interpreter (the project's virtualenv)."""
+        argv = [sys.executable, "-m", module, *args]
+        return cls(label, argv, env, log, port=port, health_path=health_path)
 
     @property
     def pid(self) -> int | None:

@@ -15,9 +15,10 @@ import logging
 import os
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from shared import topics
 from tests.faults.checks import Verdict, settle, verify
@@ -81,7 +82,7 @@ class Run:
         self.notes.append(text)
 
 
-Fault = Callable[[Run], Awaitable[None]]
+Fault = Callable[[Run], Coroutine[Any, Any, None]]
 # aiokafka's group coordinator logs each offset commit the broker refused because the group
 # has moved to a new generation without this member: the zombie's late commit, fenced.
 FENCED = re.compile(

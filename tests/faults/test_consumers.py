@@ -12,8 +12,8 @@ from kafka import KafkaConsumer, TopicPartition
 
 from shared.kafka.admin import admin_client
 from shared.topics import namespaced
-from tests.faults.checks import provider_messages, settle, verify
-from tests.faults.cluster import SERVICES, SESSION_TIMEOUT_MS, Stack
+from tests.faults.checks import Verdict, provider_messages, settle, verify
+from tests.faults.cluster import SERVICES, SESSION_TIMEOUT_MS, Infra, Stack
 from tests.faults.conftest import VERDICTS
 from tests.faults.processes import OwnedProcess
 from tests.faults.scenario import (
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.timeout(1800)
 
 
 async def test_a_consumer_frozen_past_its_session_is_fenced_when_it_wakes(
-    infra, events: int, tmp_path: Path
+    infra: Infra, events: int, tmp_path: Path
 ) -> None:
     # Two registry and two referrals consumers; one of each is SIGSTOPped well past the
     # session timeout, so the group gives its partitions to the other. When it wakes it
@@ -60,7 +60,7 @@ async def test_a_consumer_frozen_past_its_session_is_fenced_when_it_wakes(
             zombie.resume()
         run.note(f"SIGSTOP for {frozen:.0f} s from 30% sent: {'; '.join(frozen_at)}")
 
-    async def evidence(run: Run, verdict) -> None:  # type: ignore[no-untyped-def]
+    async def evidence(run: Run, verdict: Verdict) -> None:
         fenced = {s: fenced_commits(run.stack, s) for s in ("registry", "referrals")}
         expelled = {s: expelled_members(run.stack, s) for s in ("registry", "referrals")}
         verdict.notes.append(
@@ -123,9 +123,9 @@ def _rewind_groups(stack: Stack, timeout: float = 60) -> int:
 
 
 async def test_consumer_offsets_reset_to_zero_replay_with_no_new_effects(
-    infra, events: int, tmp_path: Path
+    infra: Infra, events: int, tmp_path: Path
 ) -> None:
-    async def replay(run: Run, first) -> None:  # type: ignore[no-untyped-def]
+    async def replay(run: Run, first: Verdict) -> None:
         assert first.ok, first.details()  # replay only means something after a clean run
         stack = run.stack
         before = await asyncio.to_thread(_end_offsets, infra.bootstrap, stack.namespace)
@@ -157,7 +157,7 @@ async def test_consumer_offsets_reset_to_zero_replay_with_no_new_effects(
 
 
 async def test_each_service_scaled_from_one_consumer_to_three_and_back_under_load(
-    infra, events: int, tmp_path: Path
+    infra: Infra, events: int, tmp_path: Path
 ) -> None:
     async def scale(run: Run) -> None:
         await run.sent_fraction(0.2)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.cluster import SERVICES
+from tests.faults.cluster import SERVICES, Infra
 from tests.faults.conftest import VERDICTS
 from tests.faults.scenario import run_scenario
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.timeout(1800)
 
 
 async def test_each_service_killed_after_its_commit_and_before_its_offset_commit(
-    infra, events: int, tmp_path: Path
+    infra: Infra, events: int, tmp_path: Path
 ) -> None:
     # processor.after_commit: the batch's transaction (state, inbox, outbox) has committed,
     # the offsets have not: after the restart the whole batch is redelivered to the inbox.
@@ -37,7 +37,7 @@ async def test_each_service_killed_after_its_commit_and_before_its_offset_commit
 
 
 async def test_notifications_killed_after_the_provider_accepted_and_before_recording(
-    infra, events: int, tmp_path: Path
+    infra: Infra, events: int, tmp_path: Path
 ) -> None:
     # The provider has the message; the service's record still says "claimed". On restart
     # the record is looked up at the provider by its reference before any resend. Delivery
@@ -56,7 +56,7 @@ async def test_notifications_killed_after_the_provider_accepted_and_before_recor
 
 
 async def test_each_outbox_relay_killed_after_publishing_and_before_marking(
-    infra, events: int, tmp_path: Path
+    infra: Infra, events: int, tmp_path: Path
 ) -> None:
     # relay.after_publish: the broker acknowledged the batch, the rows were not deleted; the
     # restarted relay publishes them again with the same ids, and the consumers' inboxes

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.cluster import SESSION_TIMEOUT_MS
+from tests.faults.cluster import SESSION_TIMEOUT_MS, Infra
 from tests.faults.conftest import VERDICTS
 from tests.faults.scenario import Run, run_scenario
 
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.timeout(1800)
 
 
 async def test_the_broker_killed_and_restarted_mid_stream(
-    infra, events: int, tmp_path: Path
+    infra: Infra, events: int, tmp_path: Path
 ) -> None:
     async def kill_broker(run: Run) -> None:
         await run.sent_fraction(0.4)
@@ -32,7 +32,7 @@ async def test_the_broker_killed_and_restarted_mid_stream(
 
 
 async def test_the_broker_frozen_past_the_consumer_session_timeout(
-    infra, events: int, tmp_path: Path
+    infra: Infra, events: int, tmp_path: Path
 ) -> None:
     frozen = 2.5 * SESSION_TIMEOUT_MS / 1000
 
@@ -53,7 +53,7 @@ async def test_the_broker_frozen_past_the_consumer_session_timeout(
 
 
 async def test_postgresql_killed_and_restarted_mid_stream(
-    infra, events: int, tmp_path: Path
+    infra: Infra, events: int, tmp_path: Path
 ) -> None:
     async def kill_postgres(run: Run) -> None:
         await run.sent_fraction(0.4)

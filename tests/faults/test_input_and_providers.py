@@ -10,6 +10,8 @@ from aiokafka import AIOKafkaProducer
 
 from shared import topics
 from shared.events import CloudEvent
+from tests.faults.checks import Verdict
+from tests.faults.cluster import Infra
 from tests.faults.conftest import VERDICTS
 from tests.faults.scenario import Run, run_scenario
 
@@ -29,7 +31,7 @@ def poison_messages() -> list[bytes]:
 
 
 async def test_a_ten_megabyte_poison_message_and_invalid_json_are_dead_lettered_once(
-    infra, events: int, tmp_path: Path
+    infra: Infra, events: int, tmp_path: Path
 ) -> None:
     # The broker's default limit is 1 MB; the inbound topic of this scenario allows 12 MiB
     # (a topic-level max.message.bytes), so the 10 MB message really is in the stream.
@@ -74,7 +76,7 @@ SMTP_FAULTS = [{"code": 451, "count": 40}, {"code": 421, "count": 10}, {"drop": 
 
 
 async def test_the_provider_answering_429_5xx_and_too_late_sends_each_message_once(
-    infra, events: int, tmp_path: Path
+    infra: Infra, events: int, tmp_path: Path
 ) -> None:
     async def arm(run: Run) -> None:
         async with httpx.AsyncClient(timeout=10) as client:
@@ -92,7 +94,7 @@ async def test_the_provider_answering_429_5xx_and_too_late_sends_each_message_on
         run.note(f"{armed} provider faults armed (429, 500, 503 after accepting, 3 s delays; "
                  "SMTP 451, 421, connection dropped after accepting)")  # fmt: skip
 
-    async def evidence(run: Run, verdict) -> None:  # type: ignore[no-untyped-def]
+    async def evidence(run: Run, verdict: Verdict) -> None:
         retried = await run.stack.scalar(
             "notifications", "SELECT count(*) FROM notifications WHERE attempts > 1"
         )
