@@ -33,6 +33,7 @@ from tests.faults.cluster import SERVICES, Stack
 from tests.faults.workload import EXPECTED_SERVICES, Carer, Outgoing
 
 log = logging.getLogger(__name__)
+VERDICTS: list[Verdict] = []  # every scenario's verdict this run, for the summary
 HANDED_OVER = ("sent", "sending", "delivered")
 INBOUND_TYPES = ("carer.identified", "consent.updated")
 
@@ -68,6 +69,7 @@ class Verdict:
     order_examples: list[str]
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    failure: str | None = None  # the scenario itself failed (timed out, ...), whatever counted
 
     @property
     def lost(self) -> int:
@@ -79,7 +81,12 @@ class Verdict:
 
     @property
     def ok(self) -> bool:
-        return self.lost == 0 and self.duplicated == 0 and self.order_violations == 0
+        return (
+            self.failure is None
+            and self.lost == 0
+            and self.duplicated == 0
+            and self.order_violations == 0
+        )
 
     def headline(self) -> str:
         return (
@@ -90,6 +97,8 @@ class Verdict:
 
     def details(self) -> str:
         lines = [self.headline(), *("  " + t.line() for t in self.tallies), *self.notes]
+        if self.failure:
+            lines.append(f"FAILED: {self.failure}")
         for tally in self.tallies:
             lines += [f"  {tally.name}: {example}" for example in tally.examples]
         lines += [f"  order: {example}" for example in self.order_examples]

@@ -18,7 +18,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import re
+import subprocess
+import sys
 import time
 import uuid
 from collections import Counter
@@ -35,7 +38,7 @@ from shared.kafka.local_broker import LocalKafka, free_ports
 from shared.migrations import upgrade_async
 from shared.pgcluster import PgCluster
 from shared.topics import TopicSpec, namespaced
-from tests.faults.processes import OwnedProcess
+from tests.faults.processes import REPO, OwnedProcess, kill_all
 
 log = logging.getLogger(__name__)
 
@@ -55,12 +58,21 @@ class Infra:
         for path in (home, pg_home):
             path.chmod(0o755)  # initdb runs as the postgres user when we are root
         self.pg = PgCluster(pg_home / "data", fsync=True)
+        self._watchdog: subprocess.Popen[bytes] | None = None
 
     @property
     def bootstrap(self) -> str:
         return self.broker.bootstrap_servers
 
     def start(self) -> None:
+        # If this process dies without stop() (SIGKILL, CI's timeout), the watchdog stops
+        # the broker and PostgreSQL (pg_ctl daemonises it, so nothing else would).
+        self._watchdog = subprocess.Popen(
+            [sys.executable, "-m", "tests.faults.watchdog", str(os.getpid()), str(self.home)],
+            cwd=REPO,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         # Tied to this process: a test run killed without teardown leaves no broker behind.
         self.broker.start(wait_seconds=180, tie_to_parent=True)
         self.pg.start()
@@ -74,11 +86,21 @@ class Infra:
             self.pg.start()
 
     def stop(self) -> None:
+        """Everything this run started ends: services and stand-ins, broker, PostgreSQL."""
+        leftovers = kill_all()
+        if leftovers:
+            log.warning("killed %d processes a scenario left running", leftovers)
         with contextlib.suppress(Exception):
             self.broker.resume()
             self.broker.stop()
         with contextlib.suppress(Exception):
             self.pg.stop("immediate")
+        if self.pg.is_running():  # pg_ctl itself failed or hung: no survivors either way
+            with contextlib.suppress(Exception):
+                self.pg.kill()
+        if self._watchdog is not None:
+            self._watchdog.kill()
+            self._watchdog.wait(10)
 
     def restart_broker(self) -> float:
         """Start the (killed) broker again on its port; seconds until it answered."""

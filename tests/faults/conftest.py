@@ -20,11 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.checks import Verdict
+from tests.faults.checks import VERDICTS
 from tests.faults.cluster import Infra
 
 HERE = Path(__file__).resolve().parent
-VERDICTS: list[Verdict] = []
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -66,6 +65,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             terminalreporter.write_line("       " + tally.line())
         for note in verdict.notes:
             terminalreporter.write_line("       " + note)
+        if verdict.failure:
+            terminalreporter.write_line("       FAILED: " + verdict.failure)
 
 
 @pytest.fixture(scope="session")

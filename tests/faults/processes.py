@@ -1,5 +1,9 @@
 """OS processes the fault suite owns: start, SIGKILL, SIGSTOP/SIGCONT, health, resources.
 
+Nothing outlives the suite: each child asks Linux for SIGKILL when the test process dies
+(``PR_SET_PDEATHSIG``, set before exec; every start happens on the event loop's thread, which
+lives as long as the run), and :func:`kill_all` ends any still running when the session ends.
+
 Why not ``tests.harness.ServiceProcess``: the suite also runs the provider stand-ins as
 processes, starts services with ``serve`` (the schema is migrated once beforehand, so three
 instances starting together do not race on migrations), pauses processes, and reads their
@@ -11,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import os
 import signal
 import subprocess
@@ -22,6 +27,22 @@ import httpx
 import psutil
 
 REPO = Path(__file__).resolve().parents[2]
+_STARTED: list[OwnedProcess] = []  # every process this run started, for kill_all()
+
+
+def _die_with_parent() -> None:
+    """Runs in the child before exec: SIGKILL when the test process (its parent) dies."""
+    with contextlib.suppress(Exception):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+
+
+def kill_all() -> int:
+    """SIGKILL every process this run started that still runs; how many there were."""
+    alive = [p for p in _STARTED if p.alive()]
+    for process in alive:
+        process.kill()
+    _STARTED.clear()
+    return len(alive)
 
 
 class OwnedProcess:
@@ -75,7 +96,10 @@ class OwnedProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=_die_with_parent,
             )
+        if self not in _STARTED:
+            _STARTED.append(self)
         self.paused = False
         self.started_at = time.monotonic()
 

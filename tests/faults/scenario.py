@@ -20,8 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from shared import topics
-from tests.faults.checks import Verdict, settle, verify
+from tests.faults.checks import VERDICTS, Verdict, settle, verify
 from tests.faults.cluster import Infra, Stack
 from tests.faults.workload import Carer, Outgoing, ResilientProducer, make_carers, phases
 
@@ -33,7 +35,23 @@ def rate() -> float:
 
 
 def settle_seconds() -> float:
-    return float(os.environ.get("FAULT_SETTLE_SECONDS", "600"))
+    return float(os.environ.get("FAULT_SETTLE_SECONDS", "300"))
+
+
+def scenario_seconds() -> float:
+    """The hard limit on one scenario, start to verdict (pytest-timeout backs it up)."""
+    return float(os.environ.get("FAULT_SCENARIO_SECONDS", "900"))
+
+
+# pytest-timeout's limit per test: the scenario's own deadline, plus time to stop its processes
+# and to start the session's broker and PostgreSQL (the first test pays for that). It only
+# fires if the deadline failed to (a hang outside the event loop's reach).
+HARD_TIMEOUT = pytest.mark.timeout(scenario_seconds() + 420)
+
+
+def carers_for(events: int) -> int:
+    """Carers for at least ``events`` inbound events (three per carer)."""
+    return max(-(-events // 3), 1)
 
 
 @dataclass
@@ -124,10 +142,16 @@ async def run_scenario(
     after_verdict: Callable[[Run, Verdict], Awaitable[None]] | None = None,
     **stack_options: object,
 ) -> tuple[Verdict, Run]:
-    """Run one scenario; its verdict (the caller asserts) and the run (what happened)."""
+    """Run one scenario; its verdict (recorded for the summary; the caller asserts) and the
+    run (what happened).
+
+    The whole scenario runs under a deadline (``FAULT_SCENARIO_SECONDS``): a hang anywhere
+    (a producer that never reconnects, a chain that never settles, a stuck fault) fails the
+    scenario with what was counted so far, and its processes are stopped all the same.
+    """
     began = time.monotonic()
     infra.heal()
-    carers = make_carers(max(events // 3, 1))
+    carers = make_carers(carers_for(events))
     stack = Stack(infra, name, workdir, **stack_options)  # type: ignore[arg-type]
     for service, (failpoint, times) in (arm or {}).items():
         stack.arm(service, failpoint, times)
@@ -137,39 +161,92 @@ async def run_scenario(
         phases(carers),
         ResilientProducer(infra.bootstrap, max_request_size=12 * 2**20),
     )
+    stage = ["starting the stack"]
+    verdict: Verdict | None = None
+    limit = scenario_seconds()
     try:
-        await stack.start(instances)
-        tasks = [asyncio.create_task(run.load(), name="load")]
-        if fault is not None:
-            tasks.append(asyncio.create_task(fault(run), name="fault"))
         try:
-            await asyncio.gather(*tasks)
+            async with asyncio.timeout(limit):
+                verdict = await _drive(run, name, fault, instances, before_settle, stage)
+                if after_verdict is not None:
+                    stage[0] = "checking again (after_verdict)"
+                    await after_verdict(run, verdict)
+        except TimeoutError:
+            failure = f"not finished within FAULT_SCENARIO_SECONDS={limit:.0f} while {stage[0]}"
+            log.error("%s: %s", name, failure)
+            if verdict is None:
+                verdict = await _count_anyway(run, name)
+            verdict.failure = failure
+        except BaseException as error:  # counted all the same: the summary shows every run
+            if verdict is None:
+                verdict = await _count_anyway(run, name)
+            verdict.failure = verdict.failure or f"{type(error).__name__}: {error}"[:500]
+            raise
         finally:
-            for task in tasks:
-                task.cancel()
-            await run.producer.close()
-        if before_settle is not None:
-            await before_settle(run)
-        counts = await settle(stack, len(carers), run.total, timeout=settle_seconds())
-        log.info("%s settled: %s", name, counts)
-        verdict = await verify(stack, name, carers, run.sent, poison=len(run.poison))
-        verdict.notes.extend(run.notes)
-        if stack.deaths.count():
-            verdict.notes.append(f"restarted after dying: {stack.deaths.summary()}")
-        if run.producer.stats.resent:
-            verdict.notes.append(
-                f"partners re-sent {run.producer.stats.resent} unacknowledged messages"
-            )
-        usage = stack.usage()
-        verdict.notes.append(
-            "CPU seconds / peak resident MB: "
-            + ", ".join(f"{s} {cpu:.0f} s / {rss:.0f} MB" for s, (cpu, rss) in usage.items())
-        )
-        if after_verdict is not None:
-            await after_verdict(run, verdict)
-        verdict.seconds = time.monotonic() - began
-        print(verdict.details(), flush=True)
+            if verdict is not None:
+                verdict.seconds = time.monotonic() - began
+                VERDICTS.append(verdict)
+                print("\n" + verdict.details(), flush=True)
         return verdict, run
     finally:
-        await stack.close()
-        infra.heal()
+        async with asyncio.timeout(120):
+            await stack.close()
+        infra.heal()  # on this thread: the broker it may start is tied to it (PDEATHSIG)
+
+
+async def _drive(
+    run: Run,
+    name: str,
+    fault: Fault | None,
+    instances: dict[str, int] | None,
+    before_settle: Fault | None,
+    stage: list[str],
+) -> Verdict:
+    """Stack up, traffic and the fault together, settle, count."""
+    stack = run.stack
+    await stack.start(instances)
+    stage[0] = "sending the traffic" + (" and injecting the fault" if fault else "")
+    tasks = [asyncio.create_task(run.load(), name="load")]
+    if fault is not None:
+        tasks.append(asyncio.create_task(fault(run), name="fault"))
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await run.producer.close()
+    if before_settle is not None:
+        stage[0] = "before settling"
+        await before_settle(run)
+    stage[0] = "waiting for the chain to settle"
+    counts = await settle(stack, len(run.carers), run.total, timeout=settle_seconds())
+    log.info("%s settled: %s", name, counts)
+    stage[0] = "counting"
+    verdict = await verify(stack, name, run.carers, run.sent, poison=len(run.poison))
+    verdict.notes.extend(run.notes)
+    if stack.deaths.count():
+        verdict.notes.append(f"restarted after dying: {stack.deaths.summary()}")
+    if run.producer.stats.resent:
+        verdict.notes.append(
+            f"partners re-sent {run.producer.stats.resent} unacknowledged messages"
+        )
+    usage = stack.usage()
+    verdict.notes.append(
+        "CPU seconds / peak resident MB: "
+        + ", ".join(f"{s} {cpu:.0f} s / {rss:.0f} MB" for s, (cpu, rss) in usage.items())
+    )
+    return verdict
+
+
+async def _count_anyway(run: Run, name: str) -> Verdict:
+    """The scenario failed before its count: count what is there (bounded), for the report."""
+    try:
+        async with asyncio.timeout(120):
+            verdict = await verify(run.stack, name, run.carers, run.sent, poison=len(run.poison))
+    except Exception as error:  # the broker or PostgreSQL may be the thing that is down
+        verdict = Verdict(name, run.total + len(run.poison), 0, [], 0, [])
+        verdict.notes.append(f"could not count: {type(error).__name__}: {error}"[:300])
+    verdict.notes.extend(run.notes)
+    verdict.notes.append(f"partners' messages acknowledged: {run.producer.stats.acknowledged}")
+    return verdict

@@ -7,16 +7,15 @@ import asyncio
 import time
 from pathlib import Path
 
-import pytest
 from kafka import KafkaConsumer, TopicPartition
 
 from shared.kafka.admin import admin_client
 from shared.topics import namespaced
 from tests.faults.checks import Verdict, provider_messages, settle, verify
 from tests.faults.cluster import SERVICES, SESSION_TIMEOUT_MS, Infra, Stack
-from tests.faults.conftest import VERDICTS
 from tests.faults.processes import OwnedProcess
 from tests.faults.scenario import (
+    HARD_TIMEOUT,
     Run,
     expelled_members,
     fenced_commits,
@@ -24,7 +23,7 @@ from tests.faults.scenario import (
     settle_seconds,
 )
 
-pytestmark = pytest.mark.timeout(1800)
+pytestmark = HARD_TIMEOUT
 
 
 async def test_a_consumer_frozen_past_its_session_is_fenced_when_it_wakes(
@@ -78,7 +77,6 @@ async def test_a_consumer_frozen_past_its_session_is_fenced_when_it_wakes(
         instances={"registry": 2, "referrals": 2, "notifications": 1},
         after_verdict=evidence,
     )
-    VERDICTS.append(verdict)
     assert verdict.ok, verdict.details()
     assert run.notes, "no consumer was frozen"
 
@@ -152,7 +150,6 @@ async def test_consumer_offsets_reset_to_zero_replay_with_no_new_effects(
         assert messages_after == messages_before, "the replay sent messages again"
 
     verdict, _run = await run_scenario(infra, tmp_path, "replay", events, after_verdict=replay)
-    VERDICTS.append(verdict)
     assert verdict.ok, verdict.details()
 
 
@@ -169,6 +166,5 @@ async def test_each_service_scaled_from_one_consumer_to_three_and_back_under_loa
         run.note("every service scaled 3 -> 1 (SIGTERM) at 60% of referrals made")
 
     verdict, run = await run_scenario(infra, tmp_path, "scale", events, scale)
-    VERDICTS.append(verdict)
     assert verdict.ok, verdict.details()
     assert all(len(run.stack.instances[s]) == 3 for s in SERVICES)

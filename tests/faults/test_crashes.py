@@ -9,13 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from tests.faults.cluster import SERVICES, Infra
-from tests.faults.conftest import VERDICTS
-from tests.faults.scenario import run_scenario
+from tests.faults.scenario import HARD_TIMEOUT, run_scenario
 
-pytestmark = pytest.mark.timeout(1800)
+pytestmark = HARD_TIMEOUT
 
 
 async def test_each_service_killed_after_its_commit_and_before_its_offset_commit(
@@ -30,7 +27,6 @@ async def test_each_service_killed_after_its_commit_and_before_its_offset_commit
         events,
         arm={service: ("processor.after_commit@4", 2) for service in SERVICES},
     )
-    VERDICTS.append(verdict)
     assert verdict.ok, verdict.details()
     for service in SERVICES:
         assert run.stack.deaths.codes.get(service, [])[:1] == [-9], f"{service} never died"
@@ -50,7 +46,6 @@ async def test_notifications_killed_after_the_provider_accepted_and_before_recor
         arm={"notifications": ("notifications.after_provider_accepted@25", 3)},
         receipts=True,
     )
-    VERDICTS.append(verdict)
     assert verdict.ok, verdict.details()
     assert run.stack.deaths.count("notifications") >= 1, "the notifications service never died"
 
@@ -68,7 +63,6 @@ async def test_each_outbox_relay_killed_after_publishing_and_before_marking(
         events,
         arm={service: ("relay.after_publish@3", 2) for service in SERVICES},
     )
-    VERDICTS.append(verdict)
     assert verdict.ok, verdict.details()
     for service in SERVICES:
         assert run.stack.deaths.count(service) >= 1, f"{service}'s relay never died"
