@@ -15,6 +15,7 @@ REFERRALS = "carers.referrals.v1"
 NOTIFICATIONS = "carers.notifications.v1"
 CONSULTATION = "carers.consultation.v1"
 DEADLETTER = "carers.deadletter.v1"
+SELFSERVICE = "carers.selfservice.v1"
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,14 @@ TOPICS: tuple[TopicSpec, ...] = (
         event_types=("consultation.response_submitted", "consultation.interest_registered"),
     ),
     TopicSpec(DEADLETTER, 3),
+    # Internal, not for partners (ACLs: the registry writes, notifications reads): carers'
+    # requests for a sign-in code. Short retention: a code is worth nothing after 10 minutes.
+    TopicSpec(
+        SELFSERVICE,
+        3,
+        {"retention.ms": str(60 * 60 * 1000)},
+        event_types=("selfservice.code_requested",),
+    ),
 )
 
 TOPIC_NAMES: tuple[str, ...] = tuple(t.name for t in TOPICS)
@@ -103,7 +112,9 @@ def with_retention(
             config.setdefault("delete.retention.ms", str(DAY_MS))
         else:
             days = deadletter_retention_days if spec.name.endswith(DEADLETTER) else retention_days
-            config["retention.ms"] = str(days * DAY_MS)
+            # A topic that keeps its events for less than the schedule keeps its own period.
+            own = int(config.get("retention.ms", days * DAY_MS))
+            config["retention.ms"] = str(min(own, days * DAY_MS))
         out.append(TopicSpec(spec.name, spec.partitions, config, spec.event_types))
     return tuple(out)
 

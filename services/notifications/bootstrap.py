@@ -29,6 +29,8 @@ from services.notifications.domain.retry import RetryPolicy
 from services.notifications.entrypoints import http, kafka
 from services.notifications.service_layer.dispatcher import Dispatcher
 from services.notifications.service_layer.handlers import NotificationPolicy, make_handlers
+from services.notifications.service_layer.signin_codes import ACCEPTED as SIGNIN_EVENTS
+from services.notifications.service_layer.signin_codes import SigninCodes, signin_templates
 from services.notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 from services.notifications.settings import NotificationsSettings
 from shared import topics
@@ -36,6 +38,7 @@ from shared.events import OUTBOUND_BODIES, parse_event
 from shared.messaging.outbox import AfterPublishHook
 from shared.messaging.processor import EventProcessor
 from shared.runtime import ServiceRuntime, http_app
+from shared.signin_code import code_key
 from shared.topics import TOPICS
 
 CONSUMED = {
@@ -178,7 +181,20 @@ def bootstrap(
         ignored=set(CONSUMED) - set(handlers) - set(batch_handlers),
         batch_handlers=batch_handlers,
     )
-    kafka.register_subscribers(runtime.broker, processor, settings)
+    codes = SigninCodes(
+        signin_templates(),
+        code_key(settings.token_secret),
+        clock,
+        settings.help_phone,
+        settings.sender_name,
+    )
+    signin_processor = EventProcessor(
+        "notifications",
+        unit_of_work,
+        {"selfservice.code_requested": codes.on_code_requested},
+        partial(parse_event, accepted=SIGNIN_EVENTS),
+    )
+    kafka.register_subscribers(runtime.broker, processor, settings, signin_processor)
     app = http_app(
         runtime,
         title="Carers Connect notifications",

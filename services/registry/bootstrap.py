@@ -11,13 +11,14 @@ from functools import partial
 
 from fastapi import FastAPI
 
-from services.registry.entrypoints import fhir, http, kafka
+from services.registry.entrypoints import fhir, http, kafka, selfservice_web
 from services.registry.service_layer.handlers import (
     BATCH_HANDLERS,
     HANDLERS,
     REFERRAL_HANDLERS,
     recategorise_carers,
 )
+from services.registry.service_layer.selfservice import with_selfservice
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from services.registry.settings import RegistrySettings
 from shared import topics
@@ -60,13 +61,17 @@ def bootstrap(
     def unit_of_work() -> RegistryUnitOfWork:
         return runtime.unit_of_work(RegistryUnitOfWork)
 
+    # Each handler followed by its self-service bookkeeping (references, referrals, erasure).
+    handlers, batch_handlers, referral_handlers = with_selfservice(
+        HANDLERS, BATCH_HANDLERS, REFERRAL_HANDLERS
+    )
     processor = EventProcessor(
-        "registry", unit_of_work, HANDLERS, parse_inbound, batch_handlers=BATCH_HANDLERS
+        "registry", unit_of_work, handlers, parse_inbound, batch_handlers=batch_handlers
     )
     referral_processor = EventProcessor(
         "registry",
         unit_of_work,
-        REFERRAL_HANDLERS,
+        referral_handlers,
         partial(parse_event, accepted=REFERRAL_EVENTS),
         ignored=set(REFERRAL_EVENTS) - set(REFERRAL_HANDLERS),
     )
@@ -89,4 +94,5 @@ def bootstrap(
     app.state.unit_of_work = unit_of_work
     app.include_router(http.router)
     app.include_router(fhir.router)
+    selfservice_web.install(app, settings, unit_of_work)
     return Registry(settings, runtime, processor, referral_processor, app)

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from shared.events import inbound, outbound
+from shared.events import inbound, outbound, selfservice
 from shared.events.envelope import CloudEvent
 
 INBOUND_BODIES: dict[str, type[BaseModel]] = {
@@ -43,6 +43,7 @@ OUTBOUND_BODIES: dict[str, type[BaseModel]] = {
     "notification.failed": outbound.NotificationFailed,
     "consultation.response_submitted": outbound.ConsultationResponseSubmitted,
     "consultation.interest_registered": outbound.ConsultationInterestRegistered,
+    "selfservice.code_requested": selfservice.SigninCodeRequested,
 }
 """Event types the project publishes and their bodies."""
 

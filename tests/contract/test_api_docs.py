@@ -137,7 +137,9 @@ def test_the_documented_dead_letter_has_exactly_the_fields_services_write() -> N
 
 def test_publishing_topics_are_found_in_the_code() -> None:
     assert apidocs.produced_topics("registry") == tuple(
-        sorted({topics.INBOUND, topics.REGISTRY, topics.STATUS, topics.DEADLETTER})
+        sorted(
+            {topics.INBOUND, topics.REGISTRY, topics.STATUS, topics.DEADLETTER, topics.SELFSERVICE}
+        )
     )
     assert topics.CONSULTATION in apidocs.produced_topics("consultation")
 

@@ -491,7 +491,19 @@ def test_acls_follow_contract_section_1() -> None:
     }
     assert reads["registry"] == {topics.INBOUND, topics.REFERRALS, "carers-registry"}
     assert reads["referrals"] == {topics.REGISTRY, "carers-referrals"}
-    assert reads["notifications"] == {topics.REGISTRY, topics.REFERRALS, "carers-notifications"}
+    assert reads["notifications"] == {
+        topics.REGISTRY,
+        topics.REFERRALS,
+        topics.SELFSERVICE,
+        "carers-notifications",
+    }
+    # The internal sign-in code topic: only the registry writes it, only notifications reads
+    # it (and the operator may replay its dead letters); no partner's user is named.
+    assert {u for u, r in acls.items() if any(n == topics.SELFSERVICE for _k, n, _p, _o in r)} == {
+        "carers-registry",
+        "carers-notifications",
+        "carers-operator",
+    }
     assert reads["consultation"] == set()
 
 

@@ -15,6 +15,7 @@ def register_subscribers(
     broker: KafkaBroker,
     processor: EventProcessor,
     settings: ServiceSettings,  # type: ignore[type-arg]
+    signin: EventProcessor | None = None,  # type: ignore[type-arg]
 ) -> None:
     @broker.subscriber(
         settings.topic(topics.REGISTRY),
@@ -25,3 +26,15 @@ def register_subscribers(
     )
     async def on_carer_or_referral(message: KafkaMessage) -> None:
         await processor.process(raw_records(message))
+
+    if signin is None:
+        return
+
+    @broker.subscriber(
+        settings.topic(topics.SELFSERVICE),
+        title="notifications/on_signin_code",
+        description="Carers' requests for a self-service sign-in code (internal topic).",
+        **subscriber_options(settings, group_suffix="-selfservice"),
+    )
+    async def on_signin_code(message: KafkaMessage) -> None:
+        await signin.process(raw_records(message))

@@ -1,0 +1,99 @@
+"""Sending carers their one-time sign-in codes for self-service (issue 7).
+
+The registry publishes ``selfservice.code_requested`` on the internal ``carers.selfservice.v1``
+with a challenge id, never the code; this service derives the code from it with the key both
+services hold (``shared.signin_code``) and records the message like any other: a send record
+unique per (event, template, carer), committed before the dispatcher calls the provider, so a
+redelivered request never sends a second code. Unlike referral news, a code is sent at once
+whatever the hour (the carer is waiting for it) and whatever their consent to be contacted
+about support (they asked for it); it is not sent once it has expired.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from services.notifications.adapters.clock import Clock
+from services.notifications.adapters.orm import NotificationRow
+from services.notifications.adapters.template_files import load_templates
+from services.notifications.domain.model import Status, idempotency_key
+from services.notifications.domain.templates import TemplateSet
+from services.notifications.service_layer.unit_of_work import NotificationsUnitOfWork
+from shared.events import CloudEvent
+from shared.events.selfservice import SigninCodeRequested
+from shared.signin_code import signin_code
+
+TEMPLATE_ID = "signin-code"
+TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "signin_templates"
+EVENT_TYPE = "selfservice.code_requested"
+ACCEPTED: dict[str, Any] = {EVENT_TYPE: SigninCodeRequested}
+
+
+def signin_templates() -> TemplateSet:
+    templates = load_templates(TEMPLATES_DIR)
+    problems = templates.problems([TEMPLATE_ID])
+    problems = [p for p in problems if "_footer" not in p]  # codes carry no unsubscribe link
+    if problems:
+        raise ValueError("sign-in templates: " + "; ".join(problems))
+    return templates
+
+
+@dataclass(frozen=True)
+class SigninCodes:
+    """Records one message per code request; the dispatcher sends it."""
+
+    templates: TemplateSet
+    key: bytes
+    clock: Clock
+    help_phone: str
+    sender: str
+
+    async def on_code_requested(
+        self, envelope: CloudEvent, request: SigninCodeRequested, uow: NotificationsUnitOfWork
+    ) -> None:
+        key = idempotency_key(envelope.id, TEMPLATE_ID, request.carer_id)
+        # Why: the inbox stops a redelivered (source, id); this stops a second code for the
+        # same request however it arrives again (a replay of the topic, say).
+        if await uow.existing_keys([key]):
+            return
+        now = self.clock.now()
+        row = NotificationRow(
+            notification_id=str(uuid.uuid4()),
+            idempotency_key=key,
+            carer_id=request.carer_id,
+            event_id=envelope.id,
+            event_type=envelope.type,
+            context=json.dumps({"event_type": envelope.type}),
+            template_id=TEMPLATE_ID,
+            channel=request.channel,
+            status=Status.NOT_SENT,
+            reason="the code expired before it could be sent",
+        )
+        if request.expires_at > now:
+            template = self.templates.choose(
+                TEMPLATE_ID, request.channel, request.language, request.easy_read
+            )
+            minutes = math.ceil((request.expires_at - envelope.time).total_seconds() / 60)
+            subject, body = template.render(
+                {
+                    "code": signin_code(self.key, request.challenge_id),
+                    "minutes": str(max(1, minutes)),
+                    "given_name": (request.given_name or "").strip() or "there",
+                    "help_phone": self.help_phone,
+                    "sender": self.sender,
+                }
+            )
+            row.status, row.reason, row.not_before = Status.PENDING, None, now
+            row.recipient, row.subject, row.body = request.recipient, subject, body
+            row.template_version, row.variant, row.language = (
+                template.version,
+                template.variant,
+                template.language,
+            )
+            uow.queued()
+        uow.add_notification(row)
