@@ -61,6 +61,11 @@ class ServiceSettings(BaseSettings):
     )
     database_ssl_root_cert: str | None = Field(None, validation_alias=env("DATABASE_SSL_ROOT_CERT"))
     kafka_batch_size: int = Field(500, ge=1, validation_alias=env("KAFKA_BATCH_SIZE"))
+    # FastStream's batch subscriber waits this long for records, and after an empty poll
+    # sleeps as long again: at light load that sleep is added to every hop's latency.
+    kafka_batch_timeout_ms: int = Field(
+        10, ge=1, le=1000, validation_alias=env("KAFKA_BATCH_TIMEOUT_MS")
+    )
     token_secret: str = Field(DEV_TOKEN_SECRET, validation_alias=env("TOKEN_SECRET"))
     http_host: str = "127.0.0.1"
     http_port: int = 8000

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,6 +33,9 @@ if TYPE_CHECKING:
     from shared.settings import ServiceSettings
 
 _configured = False
+_recording = True
+"""False when spans are exported nowhere: trace context then passes through unrecorded."""
+_passthrough: ContextVar[str | None] = ContextVar("carers_traceparent", default=None)
 
 
 class JsonLinesSpanExporter(SpanExporter):
@@ -48,8 +53,13 @@ class JsonLinesSpanExporter(SpanExporter):
 
 
 def setup_tracing(settings: ServiceSettings) -> TracerProvider:
-    """Install the global tracer provider once per process, exporting as settings say."""
-    global _configured
+    """Install the global tracer provider once per process, exporting as settings say.
+
+    With no exporter (``OTEL_EXPORTER=none``, the default) spans would be built, timed and
+    dropped, at tens of microseconds per event; instead the envelope's ``traceparent`` is
+    passed through unchanged, so a partner's trace still continues through every hop.
+    """
+    global _configured, _recording
     current = trace.get_tracer_provider()
     if _configured and isinstance(current, TracerProvider):
         return current
@@ -65,6 +75,7 @@ def setup_tracing(settings: ServiceSettings) -> TracerProvider:
         exporter = OTLPSpanExporter(endpoint=settings.otel_exporter_otlp_endpoint)
     if exporter is not None:
         provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=500))
+    _recording = exporter is not None
     trace.set_tracer_provider(provider)
     _configured = True
     return provider
@@ -72,14 +83,29 @@ def setup_tracing(settings: ServiceSettings) -> TracerProvider:
 
 def current_traceparent() -> str | None:
     """The active span's context as a W3C ``traceparent`` string, if a span is recording."""
+    if not _recording:
+        return _passthrough.get()
     carrier: dict[str, str] = {}
     propagate.inject(carrier)
     return carrier.get("traceparent")
 
 
+def _random_hex(size: int) -> str:
+    return os.urandom(size).hex()
+
+
 @contextmanager
 def continued_span(name: str, traceparent: str | None, **attributes: str) -> Iterator[Span]:
     """A span that continues the trace named by an envelope's ``traceparent``."""
+    if not _recording:
+        # Nothing to continue: start a trace anyway (not sampled), so that logs and the
+        # events this causes downstream still share one trace id to correlate by.
+        token = _passthrough.set(traceparent or f"00-{_random_hex(16)}-{_random_hex(8)}-00")
+        try:
+            yield trace.INVALID_SPAN
+        finally:
+            _passthrough.reset(token)
+        return
     context = propagate.extract({"traceparent": traceparent}) if traceparent else None
     tracer = trace.get_tracer("carers-connect")
     with tracer.start_as_current_span(name, context=context, attributes=attributes) as span:
@@ -99,6 +125,8 @@ class JsonLogFormatter(logging.Formatter):
         span = trace.get_current_span().get_span_context()
         if span.is_valid:
             entry["trace_id"] = format(span.trace_id, "032x")
+        elif passing := _passthrough.get():
+            entry["trace_id"] = passing.split("-")[1]
         if record.exc_info:
             entry["error"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)

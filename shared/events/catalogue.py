@@ -9,10 +9,10 @@ by operators who have no need to see them.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
 from pydantic import BaseModel, ValidationError
 
 from shared.events import inbound, outbound, selfservice
@@ -111,10 +111,6 @@ def describe_validation_error(exc: ValidationError, prefix: str = "") -> str:
     return "; ".join(parts)
 
 
-def _reject_constant(name: str) -> float:
-    raise ValueError(f"{name} is not allowed in JSON")
-
-
 def parse_event(
     raw: bytes | str,
     accepted: Mapping[str, type[BaseModel]],
@@ -125,11 +121,11 @@ def parse_event(
     or a body that fails validation.
     """
     try:
-        decoded: Any = json.loads(raw, parse_constant=_reject_constant)
-    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are both ValueErrors
+        # orjson: strict RFC 8259 (NaN and Infinity are refused, as is invalid UTF-8), a
+        # nesting limit instead of a RecursionError, and several times faster than json.
+        decoded: Any = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
         raise InvalidEvent(f"not valid JSON: {exc}") from None
-    except RecursionError:  # hostile nesting must dead-letter, not kill the consumer
-        raise InvalidEvent("not valid JSON: nested too deeply") from None
     if not isinstance(decoded, dict):
         raise InvalidEvent(f"envelope: expected a JSON object, got {type(decoded).__name__}")
     try:

@@ -139,6 +139,35 @@ class CloudEvent(BaseModel):
         # orjson: compact UTF-8 with non-ASCII kept, RFC 3339 times, and fast at volume.
         return orjson.dumps(top, option=orjson.OPT_UTC_Z)
 
+    @staticmethod
+    def new_bytes(
+        type: str,
+        source: str,
+        subject: str | None,
+        data: dict[str, Any],
+        traceparent: str | None = None,
+    ) -> bytes:
+        """``CloudEvent.new(...).to_bytes()`` without building the model in between.
+
+        The outbox path of a busy service publishes two or three events per input event;
+        a model built only to be serialised cost more than the serialising. The output is
+        byte-for-byte what ``to_bytes`` writes for the same values (a unit test holds it).
+        """
+        top: dict[str, Any] = {
+            "specversion": "1.0",
+            "id": str(uuid.uuid4()),
+            "source": source,
+            "type": type,
+            "time": datetime.now(UTC),
+        }
+        if subject is not None:
+            top["subject"] = subject
+        top["datacontenttype"] = "application/json"
+        top["data"] = data
+        if traceparent is not None:
+            top["traceparent"] = traceparent
+        return orjson.dumps(top, option=orjson.OPT_UTC_Z)
+
     @classmethod
     def from_bytes(cls, raw: bytes | str) -> Self:
         """Parse and validate a structured-mode event; raises pydantic's ValidationError."""

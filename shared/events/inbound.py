@@ -19,7 +19,6 @@ from pydantic import (
     AwareDatetime,
     BaseModel,
     ConfigDict,
-    EmailStr,
     Field,
     ValidationInfo,
     field_validator,
@@ -27,7 +26,14 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from shared.events.validators import BlankIsNone, NhsNumber, NonBlankStr, UkMobile, UkPostcode
+from shared.events.validators import (
+    BlankIsNone,
+    Email,
+    NhsNumber,
+    NonBlankStr,
+    UkMobile,
+    UkPostcode,
+)
 
 IdentifierKind = Literal["gp", "hospital", "council", "vasl", "school", "self", "other"]
 Relationship = Literal[
@@ -130,7 +136,7 @@ class Person(InboundModel):
     family_name: Name | None = Field(default=None, validate_default=True)
     date_of_birth: date | None = Field(default=None, validate_default=True)
     postcode: UkPostcode | None = Field(default=None, validate_default=True)
-    email: Annotated[EmailStr | None, BlankIsNone] = None
+    email: Annotated[Email | None, BlankIsNone] = None
     mobile: Annotated[UkMobile | None, BlankIsNone] = None
 
     @field_validator(*_DEMOGRAPHICS)

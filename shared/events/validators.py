@@ -16,7 +16,9 @@ import re
 import unicodedata
 from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator
+from email_validator import SPECIAL_USE_DOMAIN_NAMES
+from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
+from pydantic.networks import validate_email
 from pydantic_core import PydanticCustomError
 
 _SEPARATORS = re.compile(r"[\s\-]")
@@ -184,6 +186,45 @@ def blank_to_none(value: object) -> object:
         return None
     return value
 
+
+# --- Email -------------------------------------------------------------------------------
+
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_PLAIN_EMAIL = re.compile(
+    rf"(?P<local>{_ATEXT}(?:\.{_ATEXT})*)@(?P<domain>(?:{_LABEL}\.)+[a-z]{{2,63}})", re.ASCII
+)
+_SPECIAL_USE = tuple(SPECIAL_USE_DOMAIN_NAMES)
+
+
+def check_email(s: str) -> str:
+    """An email address as pydantic's ``EmailStr`` checks and normalises it, but quicker.
+
+    ``email_validator`` (behind ``EmailStr``) costs about 50 microseconds an address: a
+    sizeable share of ingest at thousands of identifications a second. Most addresses are
+    plain ASCII ``local@domain.tld``; for those a strict pattern decides, giving the same
+    normalised value (domain lower-cased, local part kept). Anything else - Unicode, quoted
+    or "Name <address>" forms, ``--`` in the domain (IDNA rules), special-use domains, long
+    addresses - goes to ``email_validator`` itself. The fast path only ever accepts what the
+    library accepts; a unit test compares the two over a corpus of awkward addresses.
+    """
+    if len(s) <= 254:
+        at = s.rfind("@")
+        if 0 < at <= 64:
+            domain = s[at + 1 :].lower()
+            if (
+                "--" not in domain
+                and _PLAIN_EMAIL.fullmatch(s[:at] + "@" + domain)
+                and not any(domain == d or domain.endswith("." + d) for d in _SPECIAL_USE)
+            ):
+                return s[:at] + "@" + domain
+    return validate_email(s)[1]
+
+
+Email = Annotated[
+    str, AfterValidator(check_email), WithJsonSchema({"type": "string", "format": "email"})
+]
+"""An email address, normalised as ``EmailStr`` normalises it."""
 
 NhsNumber = Annotated[str, AfterValidator(check_nhs_number)]
 """Ten digits passing Modulus 11; spaces and hyphens accepted and removed."""

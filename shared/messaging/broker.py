@@ -119,7 +119,7 @@ def subscriber_options(settings: ServiceSettings, group_suffix: str = "") -> dic
         "ack_policy": AckPolicy.NACK_ON_ERROR,
         "batch": True,
         "max_records": settings.kafka_batch_size,
-        "batch_timeout_ms": 100,
+        "batch_timeout_ms": settings.kafka_batch_timeout_ms,
         "max_poll_interval_ms": 300_000,
         "session_timeout_ms": settings.kafka_session_timeout_ms,
         "heartbeat_interval_ms": max(settings.kafka_session_timeout_ms // 3, 500),

@@ -16,8 +16,7 @@ from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import insert
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import insert, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -29,6 +28,21 @@ from shared.telemetry import current_traceparent
 
 INBOX = InboxRecord.__table__  # type: ignore[attr-defined]
 OUTBOX = OutboxRecord.__table__  # type: ignore[attr-defined]
+
+# PostgreSQL: a whole batch as arrays in ONE statement whose text never changes, so asyncpg
+# prepares it once per connection (a multi-row VALUES list differs with every batch size).
+_CLAIM_UNNEST = text(
+    "INSERT INTO inbox (source, event_id, event_type, processed_at) "
+    "SELECT s, i, t, :at FROM unnest(CAST(:sources AS text[]), CAST(:ids AS text[]), "
+    "CAST(:types AS text[])) AS claim(s, i, t) "
+    "ON CONFLICT (source, event_id) DO NOTHING RETURNING source, event_id"
+)
+_OUTBOX_UNNEST = text(
+    "INSERT INTO outbox (topic, key, value, headers, created_at) "
+    "SELECT topic, key, value, headers, :at FROM unnest(CAST(:topics AS text[]), "
+    "CAST(:keys AS text[]), CAST(:values AS bytea[]), CAST(:headers AS text[])) "
+    "WITH ORDINALITY AS row(topic, key, value, headers, n) ORDER BY n"
+)
 
 
 class UnitOfWork:
@@ -83,7 +97,19 @@ class UnitOfWork:
         await self.session.flush()
         if self._outbox:
             rows, self._outbox = self._outbox, []
-            await self.session.execute(insert(OUTBOX), rows)
+            if self.dialect == "postgresql":
+                await self.session.execute(
+                    _OUTBOX_UNNEST,
+                    {
+                        "topics": [r["topic"] for r in rows],
+                        "keys": [r["key"] for r in rows],
+                        "values": [r["value"] for r in rows],
+                        "headers": [r["headers"] for r in rows],
+                        "at": utcnow(),
+                    },
+                )
+            else:
+                await self.session.execute(insert(OUTBOX), rows)
 
     async def commit(self) -> None:
         published = self._published
@@ -110,13 +136,20 @@ class UnitOfWork:
         ON CONFLICT DO NOTHING rather than catching an IntegrityError, so a duplicate does
         not abort the rest of the transaction on PostgreSQL; RETURNING names the new ones.
         """
-        rows = [
-            {"source": s, "event_id": i, "event_type": t, "processed_at": utcnow()}
-            for s, i, t in events
-        ]
-        if not rows:
+        claims = list(events)
+        if not claims:
             return set()
-        insert_ = pg_insert if self.dialect == "postgresql" else sqlite_insert
+        if self.dialect == "postgresql":
+            sources, ids, types = (list(column) for column in zip(*claims, strict=True))
+            result = await self.session.execute(
+                _CLAIM_UNNEST, {"sources": sources, "ids": ids, "types": types, "at": utcnow()}
+            )
+            return {(row.source, row.event_id) for row in result}
+        now = utcnow()
+        rows = [
+            {"source": s, "event_id": i, "event_type": t, "processed_at": now} for s, i, t in claims
+        ]
+        insert_ = sqlite_insert
         # One statement executed for many rows ("insertmanyvalues"): compiled once, cached.
         statement = (
             insert_(INBOX)
@@ -133,6 +166,17 @@ class UnitOfWork:
         if event is not None:
             self._published_types.append(event.type)
         self.publish_raw(topic, key, event.to_bytes() if event is not None else None)
+
+    def emit(
+        self, topic: str, key: str | None, type: str, source: str, data: dict[str, Any]
+    ) -> None:
+        """Queue a new event (``CloudEvent.new``) with ``key`` as its subject, cheaply.
+
+        For hot paths: the envelope is written straight to bytes, with the current trace.
+        """
+        self._published_types.append(type)
+        value = CloudEvent.new_bytes(type, source, key, data, current_traceparent())
+        self.publish_raw(topic, key, value)
 
     def publish_raw(
         self,

@@ -33,6 +33,22 @@ from shared.messaging.tables import utcnow
 CARERS = CarerRow.__table__  # type: ignore[attr-defined]
 CHUNK = 500
 
+# PostgreSQL: a batch's records as arrays in one statement of fixed text (prepared once).
+_UNNEST = (
+    "unnest(CAST(:ids AS text[]), CAST(:nhs_numbers AS text[]), CAST(:match_keys AS text[]), "
+    "CAST(:categorys AS text[]), CAST(:versions AS int[]), CAST(:documents AS text[])) "
+    "AS u(carer_id, nhs_number, match_key, category, version, document)"
+)
+_INSERT_UNNEST = text(
+    "INSERT INTO carers (carer_id, nhs_number, match_key, category, version, document, "
+    f"created_at, updated_at) SELECT u.*, :at, :at FROM {_UNNEST}"
+)
+_UPDATE_UNNEST = text(
+    "UPDATE carers SET nhs_number = u.nhs_number, match_key = u.match_key, "
+    "category = u.category, version = u.version, document = u.document, updated_at = :at "
+    f"FROM {_UNNEST} WHERE carers.carer_id = u.carer_id"
+)
+
 
 class CarerRepository:
     """Carer records in the registry database, read and written inside the caller's UoW."""
@@ -134,7 +150,15 @@ class CarerRepository:
 
     async def flush(self) -> None:
         now = utcnow()
-        if self._new:
+        new, dirty = list(self._new.values()), list(self._dirty.values())
+        self._new, self._dirty = {}, {}
+        if self._dialect == "postgresql":
+            if new:
+                await self.session.execute(_INSERT_UNNEST, {**self._arrays(new), "at": now})
+            if dirty:
+                await self.session.execute(_UPDATE_UNNEST, {**self._arrays(dirty), "at": now})
+            return
+        if new:
             await self.session.execute(
                 insert(CARERS),
                 [
@@ -144,18 +168,21 @@ class CarerRepository:
                         "created_at": now,
                         "updated_at": now,
                     }
-                    for c in self._new.values()
+                    for c in new
                 ],
             )
-        if self._dirty:
+        if dirty:
             await self.session.execute(
                 update(CARERS).where(CARERS.c.carer_id == bindparam("id")),
-                [
-                    {**self._columns(c), "id": c.carer_id, "updated_at": now}
-                    for c in self._dirty.values()
-                ],
+                [{**self._columns(c), "id": c.carer_id, "updated_at": now} for c in dirty],
             )
-        self._new, self._dirty = {}, {}
+
+    def _arrays(self, carers: list[Carer]) -> dict[str, list[Any]]:
+        rows = [self._columns(c) for c in carers]
+        arrays: dict[str, list[Any]] = {"ids": [c.carer_id for c in carers]}
+        for name in ("nhs_number", "match_key", "category", "version", "document"):
+            arrays[name + "s"] = [row[name] for row in rows]
+        return arrays
 
     async def erase(self, carer_id: str, at: datetime) -> bool:
         """Remove the record and everything personal held about it; False if not found.

@@ -129,6 +129,23 @@ def test_to_bytes_is_compact_utf8_and_omits_absent_attributes() -> None:
     assert decoded["datacontenttype"] == "application/json"
 
 
+@pytest.mark.parametrize(
+    ("subject", "traceparent"),
+    [(None, None), ("c1", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")],
+)
+def test_new_bytes_writes_exactly_what_the_model_would(
+    subject: str | None, traceparent: str | None
+) -> None:
+    raw = CloudEvent.new_bytes(
+        "carer.status", "urn:carers:registry", subject, {"a": "ë"}, traceparent
+    )
+    decoded = json.loads(raw)
+    model = CloudEvent.model_validate(decoded)
+    assert model.to_bytes() == raw  # same attributes, same order, same encoding
+    assert uuid.UUID(model.id).version == 4 and model.traceparent == traceparent
+    assert ("subject" in decoded) is (subject is not None)
+
+
 def test_new_events_get_a_fresh_uuid4_id_and_the_current_time() -> None:
     first = CloudEvent.new("carer.erased", "urn:carers:registry", "c1", {"carer_id": "c1"})
     second = CloudEvent.new("carer.erased", "urn:carers:registry", "c1", {"carer_id": "c1"})
