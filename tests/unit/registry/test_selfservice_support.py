@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from services.registry.domain.model import Carer
 from services.registry.domain.support import (
     consent_view,
     describe_referral,
@@ -13,7 +14,6 @@ from services.registry.domain.support import (
 )
 from services.registry.entrypoints.selfservice_forms import identification_from_form
 from services.registry.service_layer.selfservice import code_channel, identifier_kind
-from services.registry.domain.model import Carer
 
 
 def referral(status: str, **extra: object) -> dict[str, object]:
@@ -130,8 +130,17 @@ def test_what_was_typed_to_sign_in_is_read_as_an_nhs_number_or_a_reference() -> 
 
 
 def test_the_code_goes_by_the_first_preferred_channel_we_can_send_to() -> None:
-    carer = Carer("c", None, "A", "B", date(1970, 1, 1), "LE1 6ZG", email="a@example.org",
-                  mobile="07700900123", preferences={"contact_channels": ["post", "sms"]})  # fmt: skip
+    carer = Carer(
+        "c",
+        None,
+        "A",
+        "B",
+        date(1970, 1, 1),
+        "LE1 6ZG",
+        email="a@example.org",
+        mobile="07700900123",
+        preferences={"contact_channels": ["post", "sms"]},
+    )
     assert code_channel(carer) == ("sms", "07700900123")
     carer.preferences = {"contact_channels": ["phone"]}
     assert code_channel(carer) == ("email", "a@example.org")
