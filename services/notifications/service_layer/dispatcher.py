@@ -30,8 +30,9 @@ import zlib
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.notifications.adapters.clock import Clock
@@ -46,7 +47,7 @@ from services.notifications.adapters.providers.base import (
 from services.notifications.domain.model import Status
 from services.notifications.domain.quiet_hours import QuietHours
 from services.notifications.domain.retry import RetryPolicy, SendFailure, scrub
-from services.notifications.service_layer.events import publish
+from services.notifications.service_layer.events import publish, publish_sent
 from services.notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 from shared.faults import failpoint
 
@@ -99,6 +100,7 @@ class Dispatcher:
         self._poll_seconds = poll_seconds
         self._engine = engine
         self._rand = rand
+        self._provider_names = {channel: p.name for channel, p in providers.items()}
         self._wake = asyncio.Event()
         self.sent = 0
 
@@ -130,15 +132,17 @@ class Dispatcher:
 
     async def _loop(self) -> None:
         while True:
-            if await self.dispatch_once():
-                continue
+            # Cleared before looking, not after: a record committed while we look sets it
+            # again, so the wait below returns at once instead of a whole poll later.
             self._wake.clear()
+            found, next_due = await self._dispatch()
+            if found:
+                continue
+            timeout = self._idle_seconds(next_due)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), await self._idle_seconds())
+                await asyncio.wait_for(self._wake.wait(), timeout)
 
-    async def _idle_seconds(self) -> float:
-        async with self._uow() as uow:
-            due = await uow.next_due_time()
+    def _idle_seconds(self, due: datetime | None) -> float:
         if due is None:
             return self._poll_seconds
         until = (aware(due) - self._clock.now()).total_seconds()
@@ -146,28 +150,26 @@ class Dispatcher:
 
     async def dispatch_once(self) -> int:
         """Claim one batch, send it, record the results; the number of records claimed."""
+        return (await self._dispatch())[0]
+
+    async def _dispatch(self) -> tuple[int, datetime | None]:
+        """As :meth:`dispatch_once`; with nothing due, also when the next record will be."""
         now = self._clock.now()
-        claimed: list[tuple[OutgoingMessage, bool]] = []
         async with self._uow() as uow:
-            rows = await uow.due(now, self._batch_size)
-            for row in rows:
-                if row.recipient is None or row.body is None or row.channel not in self._providers:
-                    row.status, row.reason = Status.CANCELLED, "nothing to send: details erased"
-                    continue
-                row.status, row.attempts, row.updated_at = Status.CLAIMED, row.attempts + 1, now
-                row.provider = self._providers[row.channel].name
-                claimed.append((self._message(row), row.uncertain))
+            rows, found = await uow.claim_due(now, self._batch_size, self._provider_names)
+            if not found:
+                return 0, await uow.next_due_time()
             await uow.commit()
-        if not claimed:
-            return len(rows)
+        if not rows:
+            return found, None
+        claimed = [(self._claimed_message(row), bool(row.uncertain)) for row in rows]
         failpoint("notifications.before_provider")
         outcomes = await asyncio.gather(*(self._attempt(m, u) for m, u in claimed))
         await self._record(outcomes, {m.notification_id: m.recipient for m, _ in claimed})
         failpoint("notifications.after_recording")
-        return len(rows)
+        return found, None
 
-    def _message(self, row: NotificationRow) -> OutgoingMessage:
-        assert row.recipient is not None and row.body is not None
+    def _claimed_message(self, row: Row[Any]) -> OutgoingMessage:
         return OutgoingMessage(
             notification_id=row.notification_id,
             channel=row.channel,
@@ -203,28 +205,33 @@ class Dispatcher:
     async def _record(self, outcomes: list[Outcome], recipients: dict[str, str]) -> None:
         now = self._clock.now()
         async with self._uow() as uow:
-            rows = {r.notification_id: r for r in await uow.claimed(list(recipients))}
+            # Why only those still claimed: a delivery receipt (or an erasure) may have
+            # overtaken us; it recorded the send and published its events, so recording
+            # again would duplicate them.
+            current = {r.notification_id: r for r in await uow.still_claimed(list(recipients))}
+            sent: list[tuple[str, str]] = []
+            failed: list[Outcome] = []
             for outcome in outcomes:
-                row = rows.get(outcome.notification_id)
-                # Why: a delivery receipt (or an erasure) may have overtaken us; it recorded
-                # the send and published its events, so recording again would duplicate them.
-                if row is None or row.status != Status.CLAIMED:
+                row = current.get(outcome.notification_id)
+                if row is None:
                     continue
-                row.updated_at = now
                 if outcome.accepted is not None:
-                    self._record_sent(uow, row, outcome.accepted, now)
+                    sent.append((row.notification_id, outcome.accepted.provider_id))
+                    publish_sent(uow, row)
                 elif outcome.failure is not None:
-                    reason = scrub(outcome.failure.reason, recipients[row.notification_id])
-                    self._record_failure(uow, row, outcome, reason, now)
+                    failed.append(outcome)
+            await uow.mark_sent(sent, now)
+            if failed:
+                ids = [o.notification_id for o in failed]
+                rows = {r.notification_id: r for r in await uow.claimed(ids)}
+                for outcome in failed:
+                    failed_row = rows[outcome.notification_id]
+                    failed_row.updated_at = now
+                    assert outcome.failure is not None
+                    reason = scrub(outcome.failure.reason, recipients[outcome.notification_id])
+                    self._record_failure(uow, failed_row, outcome, reason, now)
             await uow.commit()
-
-    def _record_sent(
-        self, uow: NotificationsUnitOfWork, row: NotificationRow, accepted: Accepted, now: datetime
-    ) -> None:
-        row.status, row.uncertain, row.reason = Status.SENT, False, None
-        row.provider_reference, row.sent_at = accepted.provider_id, now
-        publish(uow, row, "notification.sent")
-        self.sent += 1
+        self.sent += len(sent)
 
     def _record_failure(
         self,

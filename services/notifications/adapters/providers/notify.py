@@ -1,10 +1,20 @@
-"""GOV.UK Notify through its official client (``notifications-python-client``).
+"""GOV.UK Notify over its REST API, asynchronously, on kept-alive connections.
 
-The client is synchronous (requests), so calls run on a small thread pool, one client per
-thread (the client is not thread-safe). Every call first takes a token from the bucket for
-the API key (3,000 a minute by default), so email and SMS through one key share one limit.
-Our ``notification_id`` goes as Notify's ``reference``; ``get_all_notifications(reference=)``
-finds it again after a crash or a timeout.
+Requests are exactly those of the official ``notifications-python-client``: the same paths
+under ``NOTIFY_BASE_URL``, the same JSON bodies, and ``Authorization: Bearer <JWT>`` signed
+HS256 with the key's secret, ``iss`` the service id and ``iat`` now (the client library's
+``create_jwt_token`` makes it). The library itself is synchronous (``requests``, one new
+token and a CA-bundle check per call, so a thread pool to get any concurrency); here a small
+HTTP/1.1 client (:mod:`.keepalive`) keeps up to ``concurrency`` connections open and reuses
+them, and a token is reused within the second it was made (its ``iat`` would be the same).
+
+Every call first takes a token from the bucket for the API key (3,000 a minute by default),
+so email and SMS through one key share one limit. Our ``notification_id`` goes as Notify's
+``reference``; ``GET /v2/notifications?reference=`` finds it again after a crash or a timeout.
+
+Errors are read as the client library reads them: a non-2xx answer's ``message`` (or its
+``errors`` list) with its status; no answer at all (a timeout, a dropped connection) counts as
+a 503, which may have been accepted, so it is looked up before any resend.
 
 Wording: the text is rendered from this service's own versioned templates and sent through a
 pass-through Notify template per channel (content ``((body))``, subject ``((subject))``).
@@ -12,14 +22,12 @@ pass-through Notify template per channel (content ``((body))``, subject ``((subj
 
 from __future__ import annotations
 
-import asyncio
-import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Literal, TypeVar
+import time
+from typing import Any, Literal
 
-from notifications_python_client.errors import APIError, HTTPError
-from notifications_python_client.notifications import NotificationsAPIClient
+import orjson
+from notifications_python_client import __version__ as client_version
+from notifications_python_client.authentication import create_jwt_token
 
 from services.notifications.adapters.clock import Clock
 from services.notifications.adapters.providers.base import (
@@ -27,10 +35,12 @@ from services.notifications.adapters.providers.base import (
     OutgoingMessage,
     ProviderError,
 )
+from services.notifications.adapters.providers.keepalive import ApiClient, NoAnswer, api_client
 from services.notifications.domain.rate_limit import TokenBucket
 from services.notifications.domain.retry import SendFailure, http_failure
 
-T = TypeVar("T")
+NO_ANSWER = 503  # what the client library reports when no response came back at all
+USER_AGENT = f"carers-connect-notifications (notifications-python-client/{client_version})"
 
 
 class NotifyProvider:
@@ -53,7 +63,11 @@ class NotifyProvider:
         sms_sender_id: str | None = None,
         email_reply_to_id: str | None = None,
     ) -> None:
-        self._api_key, self._base_url, self._timeout = api_key, base_url, timeout
+        self._api_key, self._timeout = api_key, timeout
+        # As the client library splits a key: "<name>-<service id>-<secret>".
+        self._service_id = api_key[-73:-37] if api_key else ""
+        self._secret = api_key[-36:] if api_key else ""
+        self._base_url = base_url
         self._templates = {"email": email_template_id, "sms": sms_template_id}
         self._sms_sender_id, self._reply_to = sms_sender_id, email_reply_to_id
         self._clock = clock
@@ -62,84 +76,118 @@ class NotifyProvider:
             if rate_per_minute
             else None
         )
-        self._executor = ThreadPoolExecutor(concurrency, thread_name_prefix="notify")
-        self._local = threading.local()
+        self._concurrency = concurrency
+        self._http: ApiClient | None = None
+        self._token: tuple[int, str] = (0, "")
 
     async def send(self, message: OutgoingMessage) -> Accepted:
         template_id = self._templates.get(message.channel)
         if not self._api_key or not template_id:
             failure = SendFailure(f"Notify is not configured for {message.channel}", True)
             raise ProviderError(failure)
+        notification: dict[str, Any]
         if message.channel == "sms":
-            response = await self._call(
-                lambda client: client.send_sms_notification(
-                    phone_number=message.recipient,
-                    template_id=template_id,
-                    personalisation={"body": message.body},
-                    reference=message.notification_id,
-                    sms_sender_id=self._sms_sender_id,
-                )
-            )
+            notification = {"phone_number": message.recipient, "template_id": template_id}
+            notification["personalisation"] = {"body": message.body}
+            notification["reference"] = message.notification_id
+            if self._sms_sender_id:
+                notification["sms_sender_id"] = self._sms_sender_id
         else:
-            response = await self._call(
-                lambda client: client.send_email_notification(
-                    email_address=message.recipient,
-                    template_id=template_id,
-                    personalisation={"subject": message.subject or "", "body": message.body},
-                    reference=message.notification_id,
-                    email_reply_to_id=self._reply_to,
-                    one_click_unsubscribe_url=message.unsubscribe_url,
-                )
-            )
+            notification = {"email_address": message.recipient, "template_id": template_id}
+            notification["personalisation"] = {
+                "subject": message.subject or "",
+                "body": message.body,
+            }
+            notification["reference"] = message.notification_id
+            if self._reply_to:
+                notification["email_reply_to_id"] = self._reply_to
+            if message.unsubscribe_url:
+                notification["one_click_unsubscribe_url"] = message.unsubscribe_url
+        path = "/v2/notifications/sms" if message.channel == "sms" else "/v2/notifications/email"
+        response = await self._call("POST", path, body=orjson.dumps(notification))
         return Accepted(str(response["id"]))
 
     async def lookup(self, message: OutgoingMessage) -> Accepted | None:
         if not self._api_key:
             raise ProviderError(SendFailure("Notify is not configured", True, uncertain=True))
         response = await self._call(
-            lambda client: client.get_all_notifications(reference=message.notification_id)
+            "GET", "/v2/notifications", params={"reference": message.notification_id}
         )
         found = response.get("notifications") or []
         return Accepted(str(found[0]["id"]), found[0].get("status")) if found else None
 
     async def close(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
 
     # -- internals ---------------------------------------------------------------------------
 
-    def _client(self) -> NotificationsAPIClient:
-        client = getattr(self._local, "client", None)
-        if client is None:
-            assert self._api_key is not None
-            client = NotificationsAPIClient(
-                self._api_key, base_url=self._base_url, timeout=self._timeout
-            )
-            self._local.client = client
-        return client
+    def _client(self) -> ApiClient:
+        if self._http is None:  # made on first use, inside the running event loop
+            self._http = api_client(self._base_url, timeout=self._timeout, size=self._concurrency)
+        return self._http
 
-    async def _call(self, request: Callable[[NotificationsAPIClient], T]) -> T:
-        """Wait for a token, then make the request on a worker thread."""
+    def _bearer(self) -> str:
+        """A Notify JWT; the same one for every request within one second of ``iat``."""
+        now = int(time.time())
+        issued, token = self._token
+        if issued != now or not token:
+            token = create_jwt_token(self._secret, self._service_id)
+            self._token = (now, token)
+        return token
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: bytes | None = None,
+        params: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Wait for a token, then make the request on a kept-alive connection."""
         if self._bucket is not None:
             wait = self._bucket.reserve(self._clock.monotonic())
             if wait > 0:
                 await self._clock.sleep(wait)
-        loop = asyncio.get_running_loop()
-        try:
-            with self._clock.hold():
-                return await loop.run_in_executor(self._executor, lambda: request(self._client()))
-        except HTTPError as error:
-            failure = http_failure(error.status_code, _message(error))
+        headers = {
+            "Content-type": "application/json",
+            "Authorization": f"Bearer {self._bearer()}",
+            "User-agent": USER_AGENT,
+        }
+        with self._clock.hold():
+            try:
+                status, content = await self._client().request(
+                    method, path, headers=headers, body=body, params=params
+                )
+            except NoAnswer as error:  # no answer: it may still have been taken
+                raise ProviderError(http_failure(NO_ANSWER, f"Request failed: {error}")) from error
+        if not 200 <= status < 300:
+            failure = http_failure(status, _message(content))
             if failure.rate_limited and self._bucket is not None:
                 self._bucket.drain(self._clock.monotonic())
-            raise ProviderError(failure) from error
-        except APIError as error:  # a 2xx whose body was not JSON: it may have been taken
+            raise ProviderError(failure)
+        try:
+            answer = orjson.loads(content)
+        except orjson.JSONDecodeError as error:  # a 2xx whose body was not JSON: maybe taken
             raise ProviderError(
-                SendFailure(f"unreadable answer: {_message(error)}", True, uncertain=True)
+                SendFailure("unreadable answer: not JSON", True, uncertain=True)
             ) from error
+        if not isinstance(answer, dict):
+            raise ProviderError(SendFailure("unreadable answer: not an object", True, True))
+        return answer
 
 
-def _message(error: APIError) -> str:
-    message: Any = error.message
+def _message(content: bytes) -> str:
+    """The error's text as the client library gives it: ``message``, else ``errors``."""
+    try:
+        body = orjson.loads(content)
+        message: Any = body.get("message", body.get("errors"))
+    except (orjson.JSONDecodeError, AttributeError):
+        message = "Request failed"
     if isinstance(message, list):
-        message = "; ".join(str(item.get("message", item)) for item in message)
+        message = "; ".join(
+            str(item.get("message", item)) if isinstance(item, dict) else str(item)
+            for item in message
+        )
     return str(message)[:300]

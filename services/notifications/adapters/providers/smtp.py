@@ -1,8 +1,15 @@
-"""Email over SMTP (``smtplib``), with STARTTLS or implicit TLS and optional AUTH.
+"""Email over SMTP (``aiosmtplib``), with STARTTLS or implicit TLS and optional AUTH.
 
 Our ``notification_id`` becomes the ``Message-ID`` (``<id@sender-domain>``). Every email
 carries ``List-Unsubscribe`` and ``List-Unsubscribe-Post`` (RFC 8058, one click) besides the
 link in its text.
+
+Connections are kept open and reused (at most ``concurrency`` of them, one message at a time
+on each): EHLO, STARTTLS and AUTH happen once per connection, not once per email. A reused
+connection the server has closed in the meantime fails on ``MAIL FROM``, before any of the
+message was handed over, so it is replaced and the message tried once more on a new one.
+The message itself is written straight to bytes (:meth:`SmtpProvider.build`): the headers
+are known and few, and the ``email`` package cost more than the rest of a send.
 
 The honest limit of SMTP: after ``250 OK`` the server has the message, but SMTP offers no way
 to ask "do you have Message-ID X?". If the service dies between that ``250`` and recording it,
@@ -23,13 +30,13 @@ SMS goes through Notify, whose lookup by reference closes this gap completely.
 from __future__ import annotations
 
 import asyncio
-import smtplib
+import binascii
 import ssl
-from concurrent.futures import ThreadPoolExecutor
-from email.message import EmailMessage
-from email.utils import formatdate, parseaddr
+from email.header import Header
+from email.utils import formataddr, formatdate, parseaddr
 from typing import Literal
 
+import aiosmtplib
 import httpx
 
 from services.notifications.adapters.providers.base import (
@@ -40,9 +47,12 @@ from services.notifications.adapters.providers.base import (
 )
 from services.notifications.domain.retry import SendFailure, smtp_failure
 
+MAX_LINE = 998  # RFC 5322: octets per line, without the CRLF
+FOLD_AT = 78
+
 
 class SmtpProvider:
-    """Email to an SMTP server."""
+    """Email to an SMTP server, over a small pool of persistent connections."""
 
     name = "smtp"
 
@@ -63,88 +73,194 @@ class SmtpProvider:
     ) -> None:
         self._host, self._port, self._security = host, port, security
         self._credentials = (username, password or "") if username else None
-        self._sender, self._timeout = sender, timeout
-        self._domain = parseaddr(sender)[1].rpartition("@")[2] or "carers.localhost"
+        self._timeout = timeout
+        name, self._envelope_from = parseaddr(sender)
+        self._domain = self._envelope_from.rpartition("@")[2] or "carers.localhost"
+        self._from_header = _header("From", formataddr((name, self._envelope_from), "utf-8"))
         self._tls = ssl.create_default_context(cafile=ca_file) if security != "none" else None
         self._lookup_url = lookup_url.rstrip("/") if lookup_url else None
         self.unknown_outcome = unknown_outcome
-        self._executor = ThreadPoolExecutor(concurrency, thread_name_prefix="smtp")
+        self._slots = asyncio.Semaphore(concurrency)
+        self._idle: list[aiosmtplib.SMTP] = []  # open connections not in use (last in, first out)
+        self._http: httpx.AsyncClient | None = None
 
     def message_id(self, notification_id: str) -> str:
         return f"{notification_id}@{self._domain}"
 
-    def build(self, message: OutgoingMessage) -> EmailMessage:
-        email = EmailMessage()
-        email["From"] = self._sender
-        email["To"] = message.recipient
-        email["Subject"] = message.subject or ""
-        email["Date"] = formatdate(localtime=False, usegmt=True)
-        email["Message-ID"] = f"<{self.message_id(message.notification_id)}>"
-        email["Auto-Submitted"] = "auto-generated"
+    def build(self, message: OutgoingMessage) -> bytes:
+        """The whole message (RFC 5322, MIME text/plain in UTF-8), lines ending in CRLF."""
+        for value in (message.recipient, message.subject or "", message.unsubscribe_url or ""):
+            if "\r" in value or "\n" in value:
+                raise ProviderError(SendFailure("a header would contain a line break", False))
+        recipient = message.recipient
+        lines = [
+            self._from_header,
+            # An internationalised address goes as UTF-8 (SMTPUTF8): RFC 2047 cannot encode one.
+            f"To: {recipient}" if not recipient.isascii() else _header("To", recipient),
+            _header("Subject", message.subject or ""),
+            "Date: " + formatdate(usegmt=True),
+            f"Message-ID: <{self.message_id(message.notification_id)}>",
+            "Auto-Submitted: auto-generated",
+        ]
         if message.unsubscribe_url:
-            email["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
-            email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-        email.set_content(message.body)
-        return email
+            lines.append(f"List-Unsubscribe: <{message.unsubscribe_url}>")
+            lines.append("List-Unsubscribe-Post: List-Unsubscribe=One-Click")
+        text = message.body.replace("\r\n", "\n").replace("\r", "\n")
+        if not text.endswith("\n"):
+            text += "\n"
+        if text.isascii() and all(len(line) <= MAX_LINE for line in text.split("\n")):
+            encoding, body = "7bit", text.encode("ascii")
+        else:
+            encoding = "quoted-printable"
+            body = binascii.b2a_qp(text.encode("utf-8"), istext=True)
+        lines += [
+            "MIME-Version: 1.0",
+            'Content-Type: text/plain; charset="utf-8"',
+            f"Content-Transfer-Encoding: {encoding}",
+        ]
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")
+        return head + body.replace(b"\n", b"\r\n")
 
     async def send(self, message: OutgoingMessage) -> Accepted:
-        email = self.build(message)
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._executor, self._deliver, email)
-        return Accepted(self.message_id(message.notification_id))
+        raw = self.build(message)
+        recipient = message.recipient
+        options = [] if recipient.isascii() else ["SMTPUTF8"]  # an internationalised address
+        async with self._slots:
+            connection = self._take()
+            while True:
+                fresh = connection is None
+                if connection is None:
+                    connection = await self._open()
+                stage = "envelope"
+                try:
+                    await connection.mail(self._envelope_from, options=options, encoding="utf-8")
+                    await connection.rcpt(recipient, encoding="utf-8")
+                    stage = "data"
+                    await connection.data(raw)
+                except aiosmtplib.SMTPResponseException as error:
+                    if stage == "envelope" and not fresh and error.code == 421:
+                        self._discard(connection)  # the server is closing it: use a new one
+                        connection = None
+                        continue
+                    await self._reset(connection)
+                    raise ProviderError(smtp_failure(error.code, _text(error.message))) from error
+                except (aiosmtplib.SMTPException, OSError) as error:
+                    self._discard(connection)
+                    if stage == "envelope" and not fresh:
+                        connection = None  # the server closed it while idle: nothing was sent
+                        continue
+                    # Cut off mid-conversation: the server may have queued it before our "250".
+                    failure = SendFailure(
+                        f"SMTP connection: {type(error).__name__}", True, uncertain=stage == "data"
+                    )
+                    raise ProviderError(failure) from error
+                except BaseException:
+                    self._discard(connection)  # cancelled mid-conversation: state unknown
+                    raise
+                self._idle.append(connection)
+                return Accepted(self.message_id(message.notification_id))
 
     async def lookup(self, message: OutgoingMessage) -> Accepted | None:
         if self._lookup_url is None:
             raise LookupUnavailable("SMTP cannot be asked whether it has a message")
         message_id = self.message_id(message.notification_id)
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=self._timeout)
         try:
-            async with httpx.AsyncClient(timeout=self._timeout) as client:
-                response = await client.get(
-                    f"{self._lookup_url}/messages", params={"message_id": message_id}
-                )
-                response.raise_for_status()
+            response = await self._http.get(
+                f"{self._lookup_url}/messages", params={"message_id": message_id}
+            )
+            response.raise_for_status()
         except httpx.HTTPError as error:
             failure = SendFailure(f"lookup failed: {type(error).__name__}", True, uncertain=True)
             raise ProviderError(failure) from error
         return Accepted(message_id) if response.json() else None
 
     async def close(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        idle, self._idle = self._idle, []
+        for connection in idle:
+            try:
+                await asyncio.wait_for(connection.quit(), 2)
+            except (aiosmtplib.SMTPException, OSError, TimeoutError):
+                connection.close()
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
 
-    # -- on a worker thread ------------------------------------------------------------------
+    # -- connections ---------------------------------------------------------------------------
 
-    def _connect(self) -> smtplib.SMTP:
-        if self._security == "tls":
-            return smtplib.SMTP_SSL(
-                self._host, self._port, timeout=self._timeout, context=self._tls
-            )
-        connection = smtplib.SMTP(self._host, self._port, timeout=self._timeout)
+    def _take(self) -> aiosmtplib.SMTP | None:
+        while self._idle:
+            connection = self._idle.pop()
+            if connection.is_connected:
+                return connection
+            connection.close()
+        return None
+
+    async def _open(self) -> aiosmtplib.SMTP:
+        """A new connection: TLS as configured, EHLO, AUTH. Nothing of a message is sent yet,
+        so a failure here is retried later without a lookup."""
+        connection = aiosmtplib.SMTP(
+            hostname=self._host,
+            port=self._port,
+            timeout=self._timeout,
+            use_tls=self._security == "tls",
+            start_tls=self._security == "starttls",
+            tls_context=self._tls,
+        )
         try:
-            if self._security == "starttls":
-                connection.starttls(context=self._tls)
-            return connection
+            await connection.connect()
+            if connection.is_ehlo_or_helo_needed:
+                await connection.ehlo()
+            if self._credentials is not None:
+                await connection.login(*self._credentials)
+        except (
+            aiosmtplib.SMTPAuthenticationError,
+            aiosmtplib.SMTPNotSupported,
+            aiosmtplib.SMTPHeloError,
+        ) as error:
+            connection.close()
+            # Our configuration, not the carer's address: keep the message and retry.
+            raise ProviderError(SendFailure(f"SMTP set-up: {error}", retryable=True)) from error
+        except (aiosmtplib.SMTPException, OSError) as error:
+            connection.close()
+            failure = SendFailure(f"SMTP connection: {type(error).__name__}", True)
+            raise ProviderError(failure) from error
         except BaseException:
             connection.close()
             raise
+        return connection
 
-    def _deliver(self, email: EmailMessage) -> None:
+    async def _reset(self, connection: aiosmtplib.SMTP) -> None:
+        """After a refusal the connection is still good once the envelope is reset."""
         try:
-            with self._connect() as connection:
-                if self._credentials is not None:
-                    connection.login(*self._credentials)
-                connection.send_message(email)
-        except (smtplib.SMTPAuthenticationError, smtplib.SMTPNotSupportedError) as error:
-            # Our configuration, not the carer's address: keep the message and retry.
-            raise ProviderError(SendFailure(f"SMTP set-up: {error}", retryable=True)) from error
-        except smtplib.SMTPRecipientsRefused as error:
-            code, text = next(iter(error.recipients.values()))
-            raise ProviderError(smtp_failure(code, _text(text))) from error
-        except smtplib.SMTPResponseException as error:
-            raise ProviderError(smtp_failure(error.smtp_code, _text(error.smtp_error))) from error
-        except (smtplib.SMTPException, OSError) as error:
-            # Cut off mid-conversation: the server may have queued it before we heard "250".
-            failure = SendFailure(f"SMTP connection: {type(error).__name__}", True, uncertain=True)
-            raise ProviderError(failure) from error
+            await connection.rset()
+        except (aiosmtplib.SMTPException, OSError):
+            self._discard(connection)
+        else:
+            self._idle.append(connection)
+
+    def _discard(self, connection: aiosmtplib.SMTP) -> None:
+        connection.close()
+
+
+def _header(name: str, value: str) -> str:
+    """``Name: value``, RFC 2047-encoded when not ASCII, folded at spaces when long."""
+    if not value.isascii():
+        encoded = Header(value, "utf-8", header_name=name).encode(linesep="\r\n")
+        return f"{name}: {encoded}"
+    line = f"{name}: {value}"
+    if len(line) <= FOLD_AT:
+        return line
+    folded, current = [], ""
+    for word in line.split(" "):
+        if current and len(current) + 1 + len(word) > FOLD_AT:
+            folded.append(current)
+            current = " " + word
+        else:
+            current = f"{current} {word}" if current else word
+    folded.append(current)
+    return "\r\n".join(folded)
 
 
 def _text(raw: bytes | str) -> str:
