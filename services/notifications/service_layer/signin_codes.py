@@ -78,7 +78,7 @@ class SigninCodes:
             template = self.templates.choose(
                 TEMPLATE_ID, request.channel, request.language, request.easy_read
             )
-            minutes = math.ceil((request.expires_at - envelope.time).total_seconds() / 60)
+            minutes = math.ceil((request.expires_at - now).total_seconds() / 60)
             subject, body = template.render(
                 {
                     "code": signin_code(self.key, request.challenge_id),
