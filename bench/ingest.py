@@ -81,10 +81,75 @@ async def raw_ceiling(bootstrap: str, ns: str, payloads: list[bytes]) -> float:
 
 
 async def registry_rate(
-    bootstrap: str, ns: str, database_url: str, payloads: list[tuple[bytes, bytes]]
+    bootstrap: str,
+    ns: str,
+    database_url: str,
+    payloads: list[tuple[bytes, bytes]],
+    instances: int = 1,
 ) -> dict[str, float]:
     await upgrade_async(MIGRATIONS, database_url)
-    port = free_ports(1)[0]
+    ports = free_ports(instances)
+    processes = [_start_registry(bootstrap, ns, database_url, port) for port in ports]
+    profiler = _profile(processes[0][0].pid)
+    try:
+        async with httpx.AsyncClient() as client:
+            for port in ports:
+                for _ in range(300):
+                    try:
+                        if (await client.get(f"http://127.0.0.1:{port}/health")).status_code == 200:
+                            break
+                    except httpx.HTTPError:
+                        pass
+                    await asyncio.sleep(0.2)
+        await asyncio.sleep(1.0 + instances)  # let the consumer group settle on its partitions
+        engine = make_engine(database_url)
+        watched = [psutil.Process(p.pid) for p, _ in processes]
+        cpu_before = sum(_cpu(p) for p in watched)
+        producer = AIOKafkaProducer(
+            bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5
+        )
+        await producer.start()
+        started = time.perf_counter()
+        futures = [
+            await producer.send(ns + topics.INBOUND, value, key=key) for key, value in payloads
+        ]
+        await asyncio.gather(*futures)
+        await producer.stop()
+        while True:
+            async with engine.connect() as connection:
+                carers = await connection.scalar(text("SELECT count(*) FROM carers"))
+                pending = await connection.scalar(text("SELECT count(*) FROM outbox"))
+            if carers == len(payloads) and pending == 0:
+                break
+            for process, log in processes:
+                if process.poll() is not None:
+                    raise RuntimeError(log.read_text()[-3000:])
+            await asyncio.sleep(0.05)
+        elapsed = time.perf_counter() - started
+        cpu = sum(_cpu(p) for p in watched) - cpu_before
+        await engine.dispose()
+        return {
+            "per_second": len(payloads) / elapsed,
+            "cpu_us_per_event": cpu / len(payloads) * 1e6,
+            "rss_mb": max(p.memory_info().rss for p in watched) / 2**20,
+        }
+    finally:
+        for process, _ in processes:
+            process.terminate()
+        for process, _ in processes:
+            process.wait(30)
+        if profiler is not None:
+            profiler.wait(30)
+
+
+def _cpu(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return float(times.user + times.system)
+
+
+def _start_registry(
+    bootstrap: str, ns: str, database_url: str, port: int
+) -> tuple[subprocess.Popen[bytes], Path]:
     env = {
         **os.environ,
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
@@ -102,49 +167,20 @@ async def registry_rate(
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
     )
-    try:
-        async with httpx.AsyncClient() as client:
-            for _ in range(300):
-                try:
-                    if (await client.get(f"http://127.0.0.1:{port}/health")).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                await asyncio.sleep(0.2)
-        await asyncio.sleep(1.0)  # let the consumer group settle on its partitions
-        engine = make_engine(database_url)
-        cpu_before = psutil.Process(process.pid).cpu_times()
-        producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5
-        )
-        await producer.start()
-        started = time.perf_counter()
-        futures = [
-            await producer.send(ns + topics.INBOUND, value, key=key) for key, value in payloads
-        ]
-        await asyncio.gather(*futures)
-        await producer.stop()
-        while True:
-            async with engine.connect() as connection:
-                carers = await connection.scalar(text("SELECT count(*) FROM carers"))
-                pending = await connection.scalar(text("SELECT count(*) FROM outbox"))
-            if carers == len(payloads) and pending == 0:
-                break
-            if process.poll() is not None:
-                raise RuntimeError(log.read_text()[-3000:])
-            await asyncio.sleep(0.05)
-        elapsed = time.perf_counter() - started
-        cpu_after = psutil.Process(process.pid).cpu_times()
-        await engine.dispose()
-        cpu = (cpu_after.user + cpu_after.system) - (cpu_before.user + cpu_before.system)
-        return {
-            "per_second": len(payloads) / elapsed,
-            "cpu_us_per_event": cpu / len(payloads) * 1e6,
-            "rss_mb": psutil.Process(process.pid).memory_info().rss / 2**20,
-        }
-    finally:
-        process.terminate()
-        process.wait(30)
+    return process, log
+
+
+def _profile(pid: int) -> subprocess.Popen[bytes] | None:
+    """``BENCH_PYSPY=out.txt``: py-spy samples the first registry process (raw format)."""
+    target = os.environ.get("BENCH_PYSPY")
+    if not target:
+        return None
+    py_spy = Path(sys.executable).with_name("py-spy")
+    return subprocess.Popen(
+        [str(py_spy), "record", "-r", "200", "-f", "raw", "-o", target, "--pid", str(pid)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 async def main(events: int, instances: int) -> None:
@@ -162,10 +198,11 @@ async def main(events: int, instances: int) -> None:
             database_url = f"sqlite+aiosqlite:///{tempfile.mkdtemp()}/registry.db"
             database = "SQLite"
         registry = await registry_rate(
-            bootstrap, namespace(bootstrap, "reg"), database_url, identifications
+            bootstrap, namespace(bootstrap, "reg"), database_url, identifications, instances
         )
     figures = {
         "events": events,
+        "registry_processes": instances,
         "event_bytes": round(size),
         "database": database,
         "raw_kafka_per_second": round(raw),
@@ -183,7 +220,7 @@ async def main(events: int, instances: int) -> None:
         f"({registry['per_second'] / raw:.1%} of raw)"
     )
     print(
-        f"registry CPU per identification: {registry['cpu_us_per_event']:.0f} µs; "
+        f"registry CPU per identification (all processes): {registry['cpu_us_per_event']:.0f} µs; "
         f"resident memory {registry['rss_mb']:.0f} MB"
     )
     print(f"written to {path}")

@@ -8,13 +8,14 @@ consumer that dropped them would break the sender's tooling when we re-publish o
 from __future__ import annotations
 
 import re
-import uuid
 from datetime import UTC, datetime
 from typing import Any, Literal, Self
 
 import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
+
+from shared.events.ids import uuid4_str
 
 CONTENT_TYPE = "application/cloudevents+json"
 """The Kafka ``content-type`` header value for a structured-mode CloudEvent."""
@@ -107,7 +108,7 @@ class CloudEvent(BaseModel):
         # every event the platform publishes.
         return cls.model_construct(  # type: ignore[return-value]
             specversion="1.0",
-            id=str(uuid.uuid4()),
+            id=uuid4_str(),
             source=source,
             type=type,
             time=datetime.now(UTC),
@@ -155,7 +156,7 @@ class CloudEvent(BaseModel):
         """
         top: dict[str, Any] = {
             "specversion": "1.0",
-            "id": str(uuid.uuid4()),
+            "id": uuid4_str(),
             "source": source,
             "type": type,
             "time": datetime.now(UTC),

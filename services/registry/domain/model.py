@@ -8,15 +8,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from shared.events.category import carer_category
 from shared.events.validators import normalise_name_for_matching
 
 
+@lru_cache(maxsize=16_384)
 def match_key(given_name: str, family_name: str, date_of_birth: date, postcode: str) -> str:
     """Demographics normalised as contract 4.1 says: case, surrounding and inner spaces,
-    and postcode spacing ignored; accents and apostrophes kept (they are part of a name)."""
+    and postcode spacing ignored; accents and apostrophes kept (they are part of a name).
+
+    Pure, and asked for several times per identification (locking, loading, matching,
+    saving), so recent answers are remembered.
+    """
     return "|".join(
         (
             normalise_name_for_matching(given_name),

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +22,7 @@ from services.registry.service_layer.publishing import (
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from shared import topics
 from shared.events import CloudEvent, ConsentUpdated, GpCarerCoded, parse_inbound
+from shared.events.ids import uuid4_str
 from shared.events.inbound import CarerErasureRequested
 from shared.messaging.processor import Handler, Unprocessable
 
@@ -34,7 +34,7 @@ async def record_gp_coding(
     await uow.carers.lock([f"nhs:{coding.nhs_number}"])
     carer = await uow.carers.by_nhs_number(coding.nhs_number)
     if carer is None:
-        carer = Carer.from_gp_coding(str(uuid.uuid4()), coding, envelope.id, envelope.time)
+        carer = Carer.from_gp_coding(uuid4_str(), coding, envelope.id, envelope.time)
         uow.carers.add(carer)
     else:
         carer.record_gp_coding(
@@ -155,7 +155,7 @@ async def resolve_review(
         uow.carers.changed(target)
         carer = target
     else:
-        carer = Carer.register(str(uuid.uuid4()), identification, envelope.id, envelope.time)
+        carer = Carer.register(uuid4_str(), identification, envelope.id, envelope.time)
         uow.carers.add(carer)
     review.status = "merged" if decision == "merge" else "kept_apart"
     uow.session.add(review)

@@ -14,6 +14,7 @@ from services.registry.domain.model import Carer, match_key
 from services.registry.service_layer.publishing import publish_changes
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from shared.events import CloudEvent
+from shared.events.ids import uuid4_str
 from shared.events.inbound import CarerIdentified, Person
 from shared.messaging.processor import Event
 from shared.telemetry import continued_span
@@ -82,7 +83,7 @@ async def _identify(
         carer = candidates[0]
 
     if carer is None:
-        carer = Carer.register(str(uuid.uuid4()), identification, envelope.id, envelope.time)
+        carer = Carer.register(uuid4_str(), identification, envelope.id, envelope.time)
         uow.carers.add(carer)
     else:
         carer.record_identification(identification, envelope.id, envelope.time)

@@ -684,3 +684,13 @@ def test_consultation_responses_need_a_slug_and_a_known_channel() -> None:
         ConsultationResponseSubmitted.model_validate({**body, "channel": "fax"})
     with pytest.raises(ValidationError):
         ConsultationResponseSubmitted.model_validate({**body, "consultation": "Not A Slug"})
+
+
+def test_uuid4_str_is_a_canonical_random_uuid() -> None:
+    from shared.events.ids import uuid4_str
+
+    values = {uuid4_str() for _ in range(1000)}
+    assert len(values) == 1000
+    for value in values:
+        parsed = uuid.UUID(value)
+        assert str(parsed) == value and parsed.version == 4 and parsed.variant == uuid.RFC_4122
