@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ def main(
     app_factory: Callable[[Any], Any],
     migrations_dir: Path,
     argv: list[str] | None = None,
-    commands: dict[str, Callable[[Any], Awaitable[str]]] | None = None,
+    commands: dict[str, Callable[[Any], Coroutine[Any, Any, str]]] | None = None,
 ) -> None:
     """``commands`` are the service's own operator commands: ``async (settings) -> summary``."""
     extra = commands or {}

@@ -15,7 +15,7 @@ from services.registry.entrypoints import fhir, http, kafka, selfservice_web
 from services.registry.service_layer.handlers import (
     BATCH_HANDLERS,
     HANDLERS,
-    REFERRAL_HANDLERS,
+    REFERRAL_BATCH_HANDLERS,
     recategorise_carers,
 )
 from services.registry.service_layer.selfservice import with_selfservice
@@ -63,7 +63,7 @@ def bootstrap(
 
     # Each handler followed by its self-service bookkeeping (references, referrals, erasure).
     handlers, batch_handlers, referral_handlers = with_selfservice(
-        HANDLERS, BATCH_HANDLERS, REFERRAL_HANDLERS
+        HANDLERS, BATCH_HANDLERS, REFERRAL_BATCH_HANDLERS
     )
     processor = EventProcessor(
         "registry", unit_of_work, handlers, parse_inbound, batch_handlers=batch_handlers
@@ -71,9 +71,10 @@ def bootstrap(
     referral_processor = EventProcessor(
         "registry",
         unit_of_work,
-        referral_handlers,
+        {},
         partial(parse_event, accepted=REFERRAL_EVENTS),
-        ignored=set(REFERRAL_EVENTS) - set(REFERRAL_HANDLERS),
+        batch_handlers=referral_handlers,
+        ignored=set(REFERRAL_EVENTS) - set(referral_handlers),
     )
     kafka.register_subscribers(runtime.broker, processor, referral_processor, settings)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from operator import mul
 from typing import Annotated
 
 from email_validator import SPECIAL_USE_DOMAIN_NAMES
@@ -21,6 +22,7 @@ from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
 from pydantic.networks import validate_email
 from pydantic_core import PydanticCustomError
 
+_NHS_WEIGHTS = range(10, 1, -1)
 _SEPARATORS = re.compile(r"[\s\-]")
 _TEN_DIGITS = re.compile(r"^[0-9]{10}$")
 
@@ -61,7 +63,7 @@ def _nhs_check_digit(first_nine: str) -> int | None:
     Weights run 10 down to 2; check = 11 - (sum mod 11), where 11 becomes 0 and 10 means no
     number with these nine digits can be valid.
     """
-    total = sum(int(d) * w for d, w in zip(first_nine, range(10, 1, -1), strict=True))
+    total = sum(map(mul, map(int, first_nine), _NHS_WEIGHTS))
     check = 11 - (total % 11)
     if check == 11:
         return 0
@@ -81,6 +83,10 @@ def is_valid_nhs_number(s: str) -> bool:
 
 def check_nhs_number(s: str) -> str:
     """Normalise an NHS number or raise an error that says which rule it broke."""
+    if len(s) == 10 and s.isascii() and s.isdigit():  # the usual case: already ten digits
+        expected = _nhs_check_digit(s[:9])
+        if expected is not None and expected == ord(s[9]) - 48:
+            return s
     digits = normalise_nhs_number(s)
     if not _TEN_DIGITS.match(digits):
         raise PydanticCustomError(

@@ -11,9 +11,10 @@ unknown carer) raises :class:`Unprocessable`; the batch is rolled back and run a
 that event dead-lettered, so no other event's work is lost or done twice. Any other error
 (the database is down) propagates: the subscriber seeks back and the batch is redelivered.
 
-A service may give a *batch handler* for an event type: consecutive events of that type are
-handed over together, so the handler can read and write set-at-a-time. Only consecutive
-runs are grouped, so events keep their order.
+A service may give a *batch handler* for an event type: consecutive events handled by the
+same batch handler (one type, or several types given the same function) are handed over
+together, so the handler can read and write set-at-a-time. Only consecutive runs are
+grouped, so events keep their order.
 """
 
 from __future__ import annotations
@@ -146,7 +147,7 @@ class EventProcessor(Generic[U]):
                     claims[index] = (envelope.source, envelope.id, envelope.type)
             new = await uow.claim_many(claims.values())
             run: list[Event] = []
-            run_type: str | None = None
+            run_handler: BatchHandler[U] | None = None
             for index, record in enumerate(batch.records):
                 if index not in claims:
                     continue
@@ -159,13 +160,14 @@ class EventProcessor(Generic[U]):
                     self._dead_letter(uow, record, batch.dead[index], outcome)
                     continue
                 envelope, body = batch.parsed[index]
-                if run and envelope.type != run_type:
+                handler = self._batch_handlers.get(envelope.type)
+                if run and handler is not run_handler:
                     if not await self._handle_run(run, uow, batch, outcome):
                         return None
                     run = []
-                if envelope.type in self._batch_handlers:
+                if handler is not None:
                     run.append((envelope, body))
-                    run_type = envelope.type
+                    run_handler = handler
                 elif not await self._handle_one(envelope, body, uow, batch, outcome):
                     return None
             if run and not await self._handle_run(run, uow, batch, outcome):

@@ -63,6 +63,8 @@ class CarerRepository:
         self._by_key: dict[str, list[str]] = {}
         self._new: dict[str, Carer] = {}
         self._dirty: dict[str, Carer] = {}
+        self._erased: set[str] = set()
+        self._not_erased: set[str] = set()  # checked in this transaction
 
     @property
     def _dialect(self) -> str:
@@ -199,13 +201,47 @@ class CarerRepository:
             delete(reviews).where(reviews.c.candidate_ids.like(f'%"{carer_id}"%'))
         )
         self.session.add(ErasedCarer(carer_id=carer_id, erased_at=at))
+        self._erased.add(carer_id)
+        self._not_erased.discard(carer_id)
         carer = self._by_id.pop(carer_id, None)
         if carer and carer.nhs_number:
             self._by_nhs.pop(carer.nhs_number, None)
         return True
 
     async def was_erased(self, carer_id: str) -> bool:
+        if carer_id in self._erased:
+            return True
+        if carer_id in self._not_erased:
+            return False
         return await self.session.get(ErasedCarer, carer_id) is not None
+
+    async def erased_among(self, carer_ids: Iterable[str]) -> set[str]:
+        """Which of these carers were erased: one query for a whole run of events."""
+        wanted = list(set(carer_ids))
+        erased = ErasedCarer.__table__  # type: ignore[attr-defined]
+        for start in range(0, len(wanted), CHUNK):
+            rows = await self.session.execute(
+                select(erased.c.carer_id).where(
+                    erased.c.carer_id.in_(wanted[start : start + CHUNK])
+                )
+            )
+            self._erased.update(row[0] for row in rows)
+        self._not_erased.update(c for c in wanted if c not in self._erased)
+        return self._erased & set(wanted)
+
+    async def load(self, carer_ids: Iterable[str]) -> None:
+        """Read (and on PostgreSQL lock) these records in one query, for ``get`` to find."""
+        wanted = sorted(set(carer_ids) - self._by_id.keys())
+        for start in range(0, len(wanted), CHUNK):
+            rows = await self.session.execute(
+                self._locking(
+                    select(CARERS.c.document)
+                    .where(CARERS.c.carer_id.in_(wanted[start : start + CHUNK]))
+                    .order_by(CARERS.c.carer_id)
+                )
+            )
+            for (document,) in rows:
+                self._remember(Carer.from_document(orjson.loads(document)))
 
     async def remove_merged(self, carer_id: str) -> None:
         """Delete a record folded into another after a review (its data lives on there)."""

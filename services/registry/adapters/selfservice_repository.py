@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -152,6 +153,16 @@ class SelfServiceRepository:
         return query.with_for_update() if self._dialect == "postgresql" else query
 
     # -- referrals, as the carer sees them ---------------------------------------------------
+
+    async def load_tracked(self, referral_ids: Iterable[str]) -> None:
+        """Read these referrals' rows in one query; ``track_referral`` then finds them."""
+        wanted = list(set(referral_ids))
+        for start in range(0, len(wanted), 500):
+            await self.session.execute(
+                select(TrackedReferralRow).where(
+                    col(TrackedReferralRow.referral_id).in_(wanted[start : start + 500])
+                )
+            )
 
     async def track_referral(self, data: dict[str, Any], at: datetime) -> None:
         row = await self.session.get(TrackedReferralRow, data["referral_id"])

@@ -24,7 +24,8 @@ from shared import topics
 from shared.events import CloudEvent, ConsentUpdated, GpCarerCoded, parse_inbound
 from shared.events.ids import uuid4_str
 from shared.events.inbound import CarerErasureRequested
-from shared.messaging.processor import Handler, Unprocessable
+from shared.messaging.processor import BatchHandler, Event, Handler, Unprocessable
+from shared.telemetry import continued_span
 
 
 async def record_gp_coding(
@@ -88,6 +89,24 @@ async def track_referral(envelope: CloudEvent, referral: Any, uow: RegistryUnitO
     carer.apply_referral(envelope.type, envelope.data, envelope.time)
     uow.carers.changed(carer)
     publish_status(carer, uow, envelope.time)
+
+
+async def track_referrals(events: list[Event], uow: RegistryUnitOfWork) -> None:
+    """A run of referral events, set-at-a-time: ``track_referral`` for each, in order.
+
+    In the whole chain every carer's referrals come back through here; one query for who
+    was erased and one for the records, not two per event, keeps that cheap.
+    """
+    carer_ids = {referral.carer_id for _, referral in events}
+    erased = await uow.carers.erased_among(carer_ids)
+    await uow.carers.load(carer_ids - erased)
+    for envelope, referral in events:
+        with continued_span(
+            f"registry.{envelope.type}",
+            envelope.traceparent,
+            **{"cloudevents.event_id": envelope.id},
+        ):
+            await track_referral(envelope, referral, uow)
 
 
 async def _carer_named(
@@ -228,13 +247,16 @@ HANDLERS: dict[str, Handler[RegistryUnitOfWork]] = {
     "carer.erasure_requested": erase_carer,
 }
 BATCH_HANDLERS = {"carer.identified": identify_carers}
-REFERRAL_HANDLERS = {
-    t: track_referral
-    for t in (
-        "referral.created",
-        "referral.accepted",
-        "referral.declined",
-        "referral.completed",
-        "referral.withdrawn",
-    )
+REFERRAL_TYPES = (
+    "referral.created",
+    "referral.accepted",
+    "referral.declined",
+    "referral.completed",
+    "referral.withdrawn",
+)
+REFERRAL_HANDLERS: dict[str, Handler[RegistryUnitOfWork]] = {
+    t: track_referral for t in REFERRAL_TYPES
+}
+REFERRAL_BATCH_HANDLERS: dict[str, BatchHandler[RegistryUnitOfWork]] = {
+    t: track_referrals for t in REFERRAL_TYPES
 }

@@ -307,6 +307,20 @@ def tracking_referrals(track: Handler) -> Handler:
     return handle
 
 
+def tracking_referral_runs(track: BatchHandler) -> BatchHandler:
+    """``tracking_referrals`` for a run of referral events: the rows read in one query."""
+
+    async def handle(events: list[Event], uow: RegistryUnitOfWork) -> None:
+        await track(events, uow)
+        repo = repository(uow)
+        await repo.load_tracked(envelope.data["referral_id"] for envelope, _ in events)
+        for envelope, referral in events:
+            if not await uow.carers.was_erased(referral.carer_id):  # known from the run
+                await repo.track_referral(envelope.data, envelope.time)
+
+    return handle
+
+
 def forgetting_on_erasure(erase: Handler) -> Handler:
     """After erasure, nothing of the carer stays in the self-service tables either."""
 
@@ -320,9 +334,13 @@ def forgetting_on_erasure(erase: Handler) -> Handler:
 def with_selfservice(
     handlers: Mapping[str, Handler],
     batch_handlers: Mapping[str, BatchHandler],
-    referral_handlers: Mapping[str, Handler],
-) -> tuple[dict[str, Handler], dict[str, BatchHandler], dict[str, Handler]]:
-    """The registry's handlers, each followed by its self-service bookkeeping."""
+    referral_handlers: Mapping[str, BatchHandler],
+) -> tuple[dict[str, Handler], dict[str, BatchHandler], dict[str, BatchHandler]]:
+    """The registry's handlers, each followed by its self-service bookkeeping.
+
+    One wrapper per distinct referral handler, so types sharing a batch handler still
+    share it (the processor hands consecutive events of one handler over together).
+    """
     handlers = {
         **handlers,
         "carer.erasure_requested": forgetting_on_erasure(handlers["carer.erasure_requested"]),
@@ -331,5 +349,6 @@ def with_selfservice(
         **batch_handlers,
         "carer.identified": linking_references(batch_handlers["carer.identified"]),
     }
-    referral_handlers = {t: tracking_referrals(h) for t, h in referral_handlers.items()}
-    return handlers, batch_handlers, referral_handlers
+    wrapped = {id(h): tracking_referral_runs(h) for h in referral_handlers.values()}
+    referral_runs = {t: wrapped[id(h)] for t, h in referral_handlers.items()}
+    return handlers, batch_handlers, referral_runs
