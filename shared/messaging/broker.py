@@ -26,6 +26,7 @@ from faststream.opentelemetry.middleware import TelemetryMiddleware
 from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 from opentelemetry.semconv.trace import SpanAttributes
 
+from shared.messaging.partitioner import KafkaPartitioner
 from shared.metrics import REGISTRY
 from shared.settings import ServiceSettings
 
@@ -102,6 +103,7 @@ def make_broker(settings: ServiceSettings, **kwargs: Any) -> KafkaBroker:
         # FastStream's per-message "Received/Processed" lines go to our JSON log at DEBUG.
         logger=logging.getLogger("faststream"),
         log_level=logging.DEBUG,
+        partitioner=KafkaPartitioner(),
         **PRODUCER_SAFETY,
         **kwargs,
     )
@@ -160,6 +162,7 @@ def make_producer(settings: ServiceSettings, **kwargs: Any) -> AIOKafkaProducer:
         "linger_ms": 2,
         "max_batch_size": 256 * 1024,
         "request_timeout_ms": 30_000,
+        "partitioner": KafkaPartitioner(),
         **PRODUCER_SAFETY,
         **client_security_kwargs(settings),
     }
