@@ -94,6 +94,11 @@ MAX_STORY_LENGTH = 10_000
 
 def unique_items(values: list[_T]) -> list[_T]:
     """Reject a list that names the same value twice; order is meaningful, so keep it."""
+    try:
+        if len(set(values)) == len(values):  # the usual case, decided in one C call
+            return values
+    except TypeError:  # unhashable values: compare them one by one below
+        pass
     seen: list[_T] = []
     for value in values:
         if value in seen:

@@ -200,7 +200,8 @@ _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _PLAIN_EMAIL = re.compile(
     rf"(?P<local>{_ATEXT}(?:\.{_ATEXT})*)@(?P<domain>(?:{_LABEL}\.)+[a-z]{{2,63}})", re.ASCII
 )
-_SPECIAL_USE = tuple(SPECIAL_USE_DOMAIN_NAMES)
+_SPECIAL_USE = frozenset(SPECIAL_USE_DOMAIN_NAMES)
+_SPECIAL_USE_SUFFIXES = tuple("." + d for d in SPECIAL_USE_DOMAIN_NAMES if "." in d)
 
 
 def check_email(s: str) -> str:
@@ -221,7 +222,8 @@ def check_email(s: str) -> str:
             if (
                 "--" not in domain
                 and _PLAIN_EMAIL.fullmatch(s[:at] + "@" + domain)
-                and not any(domain == d or domain.endswith("." + d) for d in _SPECIAL_USE)
+                and domain.rsplit(".", 1)[-1] not in _SPECIAL_USE
+                and not domain.endswith(_SPECIAL_USE_SUFFIXES)
             ):
                 return s[:at] + "@" + domain
     return validate_email(s)[1]
