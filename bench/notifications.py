@@ -6,7 +6,9 @@
    text) are dispatched through the real dispatcher to the local Notify, run as its own
    process with no rate limit (and email once more through the local SMTP sink). This is
    the sending machinery alone: claim, provider call, record, outbox event.
-2. **latency** from ``referral.created`` to the provider accepting the message, p50 and
+2. **the whole service**: ``--carers`` registrations, then two referrals each, fed at once;
+   messages handed to Notify a second and CPU per message (consumer, dispatcher, relay).
+3. **latency** from ``referral.created`` to the provider accepting the message, p50 and
    p99: the whole service (consumer, dispatcher, outbox) on the real broker, fed referrals at
    ``--rate`` a second for ``--seconds``; latency is the Notify stub's acceptance time minus
    the event's ``time`` (both this machine's clock).
@@ -146,8 +148,8 @@ def registered(carer_id: str, channel: str) -> CloudEvent:
     return CloudEvent.new("carer.registered", "urn:carers:registry", carer_id, data)
 
 
-def referral_created(carer_id: str) -> CloudEvent:
-    data = {"referral_id": str(uuid.uuid4()), "carer_id": carer_id, "service": "vasl"}
+def referral_created(carer_id: str, service: str = "vasl") -> CloudEvent:
+    data = {"referral_id": str(uuid.uuid4()), "carer_id": carer_id, "service": service}
     return CloudEvent.new(
         "referral.created", "urn:carers:referrals", carer_id, data | {"status": "requested"}
     )
@@ -214,6 +216,56 @@ async def latencies(
     return total, decided
 
 
+async def service_rate(
+    bootstrap_servers: str, database_url: str, stub_url: str, carers: int
+) -> tuple[float, float]:
+    """The whole service as in the chain: ``carers`` registrations, then two referrals each
+    (VASL and a carers assessment), fed at once; (messages handed to Notify a second, CPU
+    microseconds of this process per message) from the first referral to the last send."""
+    from aiokafka import AIOKafkaProducer
+
+    ns = namespace(bootstrap_servers, "notifyservice")
+    await upgrade_async(MIGRATIONS, database_url)
+    service = bootstrap(
+        settings(
+            bootstrap_servers, ns, database_url, notify_base_url=stub_url, email_provider="notify"
+        )
+    )
+    await service.start()
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all", linger_ms=5)
+    await producer.start()
+    ids = [str(uuid.uuid4()) for _ in range(carers)]
+    try:
+        for n, carer_id in enumerate(ids):
+            event = registered(carer_id, ("email", "sms")[n % 2])
+            await producer.send(ns + topics.REGISTRY, event.to_bytes(), key=carer_id.encode())
+        await producer.flush()
+        referrals = [
+            referral_created(carer_id, kind).to_bytes()
+            for carer_id in ids
+            for kind in ("vasl", "carers_assessment")
+        ]
+        for _ in range(600):  # contact details in place first, as in the chain
+            async with service.unit_of_work() as uow:
+                if len(await uow.contacts(ids)) == carers:
+                    break
+            await asyncio.sleep(0.1)
+        started, cpu = time.perf_counter(), time.process_time()
+        for n, value in enumerate(referrals):
+            await producer.send(ns + topics.REFERRALS, value, key=ids[n // 2].encode())
+        await producer.flush()
+        for _ in range(6000):
+            async with service.unit_of_work() as uow:
+                if (await uow.status_counts()).get("sent", 0) >= len(referrals):
+                    break
+            await asyncio.sleep(0.05)
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    finally:
+        await producer.stop()
+        await service.stop()
+    return len(referrals) / elapsed, cpu / len(referrals) * 1e6
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
@@ -253,6 +305,15 @@ async def run(
         figures["dispatched_per_second_smtp"] = round(rate)
         figures["cpu_us_per_message_smtp"] = round(cpu)
         print(f"dispatched per second, SMTP (email): {rate:.0f}, {cpu:.0f} µs CPU each")
+        rate, cpu = await service_rate(
+            bootstrap_servers, database("service"), notify_url, args.carers
+        )
+        figures["service_messages_per_second"] = round(rate)
+        figures["service_cpu_us_per_message"] = round(cpu)
+        print(
+            f"whole service, {args.carers} carers x 2 referrals in -> messages to Notify: "
+            f"{rate:.0f} a second, {cpu:.0f} µs CPU each (incl. this process's producer)"
+        )
         delays, decided = await latencies(
             bootstrap_servers,
             database("latency"),
@@ -283,6 +344,7 @@ async def run(
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.notifications")
     parser.add_argument("--count", type=int, default=4000, help="records to dispatch")
+    parser.add_argument("--carers", type=int, default=1000, help="carers for the service run")
     parser.add_argument("--rate", type=float, default=40, help="referrals a second")
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--sqlite", action="store_true", help="SQLite even if PostgreSQL is here")

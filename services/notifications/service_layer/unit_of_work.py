@@ -7,8 +7,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, or_, update
+from sqlalchemy import Row, bindparam, func, insert, or_, update
 from sqlalchemy import select as core_select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -19,6 +21,7 @@ from shared.messaging.tables import utcnow
 from shared.messaging.uow import UnitOfWork
 
 NOTIFICATIONS = NotificationRow.__table__  # type: ignore[attr-defined]
+CONTACTS = ContactRow.__table__  # type: ignore[attr-defined]
 NOTHING_TO_SEND = "nothing to send: details erased"
 
 
@@ -57,23 +60,30 @@ class NotificationsUnitOfWork(UnitOfWork):
         """Keep the registry's latest details; an earlier unsubscribe stays in force.
 
         Returns the contacts as stored (with their opt-out), the last one per carer winning.
+        One upsert for the whole batch: the opt-out column is never written here.
         """
         latest = {c.carer_id: c for c in contacts}
-        query = select(ContactRow).where(col(ContactRow.carer_id).in_(list(latest)))
-        rows = {row.carer_id: row for row in (await self.session.exec(query)).all()}
-        saved = []
+        if not latest:
+            return []
+        now = utcnow()
+        rows = []
         for carer_id, contact in latest.items():
             document = {k: v for k, v in contact.__dict__.items() if k != "email_opted_out"}
             document["channels"] = list(contact.channels)
             text = json.dumps(document, ensure_ascii=False)
-            row = rows.get(carer_id)
-            if row is None:
-                row = ContactRow(carer_id=carer_id, document=text)
-            else:
-                row.document, row.updated_at = text, utcnow()
-            self.session.add(row)
-            saved.append(contact.opted_out_of_email() if row.email_opted_out else contact)
-        return saved
+            rows.append({"carer_id": carer_id, "document": text, "updated_at": now})
+        await self.session.flush()  # pending ORM changes (an erasure) go first, in order
+        upsert = (pg_insert if self.dialect == "postgresql" else sqlite_insert)(CONTACTS)
+        statement = upsert.on_conflict_do_update(
+            index_elements=[CONTACTS.c.carer_id],
+            set_={"document": upsert.excluded.document, "updated_at": upsert.excluded.updated_at},
+        ).returning(CONTACTS.c.carer_id, CONTACTS.c.email_opted_out)
+        result = await self.session.execute(statement, rows)
+        opted_out = {row.carer_id for row in result if row.email_opted_out}
+        return [
+            contact.opted_out_of_email() if carer_id in opted_out else contact
+            for carer_id, contact in latest.items()
+        ]
 
     async def opt_out_of_email(self, carer_id: str) -> bool:
         row = await self.session.get(ContactRow, carer_id)
@@ -95,6 +105,15 @@ class NotificationsUnitOfWork(UnitOfWork):
             col(NotificationRow.idempotency_key).in_(set(keys))
         )
         return set((await self.session.exec(query)).all())
+
+    async def insert_notifications(self, records: list[dict[str, Any]]) -> None:
+        """New send records given as columns (every column, in the same order), one statement."""
+        if not records:
+            return
+        await self.session.flush()  # pending ORM changes go first, in order
+        await self.session.execute(insert(NOTIFICATIONS), records)
+        if any(r["status"] == Status.PENDING for r in records):
+            self._queued = True
 
     def add_notification(self, row: NotificationRow) -> None:
         self.session.add(row)
