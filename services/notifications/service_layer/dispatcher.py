@@ -199,6 +199,10 @@ class Dispatcher:
             accepted = await provider.send(message)
         except ProviderError as error:
             return Outcome(message.notification_id, failure=error.failure)
+        except Exception as error:  # a fault of ours: this message waits, the others go on
+            log.exception("sending %s failed unexpectedly", message.notification_id)
+            failure = SendFailure(f"unexpected {type(error).__name__}", True, uncertain=True)
+            return Outcome(message.notification_id, failure=failure)
         failpoint("notifications.after_provider_accepted")  # the provider has it; we do not yet
         return Outcome(message.notification_id, accepted=accepted)
 

@@ -97,3 +97,15 @@ def test_a_line_break_in_a_header_value_is_refused_for_good(field: str) -> None:
 def test_no_unsubscribe_link_no_unsubscribe_headers() -> None:
     parsed = _parse(_provider().build(_message(unsubscribe_url=None)))
     assert parsed["List-Unsubscribe"] is None and parsed["List-Unsubscribe-Post"] is None
+
+
+@pytest.mark.parametrize("recipient", ["", "07700900123"])
+def test_a_recipient_that_is_not_an_email_address_is_refused_for_good(recipient: str) -> None:
+    with pytest.raises(ProviderError) as refused:
+        _provider().build(_message(recipient=recipient))
+    assert refused.value.failure.retryable is False
+
+
+def test_a_sender_smtp_cannot_carry_is_refused_at_start_up() -> None:
+    with pytest.raises(ValueError, match="SMTP sender"):
+        _provider("Council <a b@example.org>")

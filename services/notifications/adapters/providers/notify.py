@@ -105,6 +105,8 @@ class NotifyProvider:
                 notification["one_click_unsubscribe_url"] = message.unsubscribe_url
         path = "/v2/notifications/sms" if message.channel == "sms" else "/v2/notifications/email"
         response = await self._call("POST", path, body=orjson.dumps(notification))
+        if not response.get("id"):  # taken, perhaps, but with no id we cannot know
+            raise ProviderError(SendFailure("unreadable answer: no id", True, uncertain=True))
         return Accepted(str(response["id"]))
 
     async def lookup(self, message: OutgoingMessage) -> Accepted | None:

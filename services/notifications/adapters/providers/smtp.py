@@ -38,6 +38,7 @@ from typing import Literal
 
 import aiosmtplib
 import httpx
+from aiosmtplib.email import quote_address
 
 from services.notifications.adapters.providers.base import (
     Accepted,
@@ -75,6 +76,10 @@ class SmtpProvider:
         self._credentials = (username, password or "") if username else None
         self._timeout = timeout
         name, self._envelope_from = parseaddr(sender)
+        try:
+            quote_address(self._envelope_from)
+        except ValueError as error:
+            raise ValueError(f"SMTP sender {sender!r}: {error}") from error
         self._domain = self._envelope_from.rpartition("@")[2] or "carers.localhost"
         self._from_header = _header("From", formataddr((name, self._envelope_from), "utf-8"))
         self._tls = ssl.create_default_context(cafile=ca_file) if security != "none" else None
@@ -92,6 +97,8 @@ class SmtpProvider:
         for value in (message.recipient, message.subject or "", message.unsubscribe_url or ""):
             if "\r" in value or "\n" in value:
                 raise ProviderError(SendFailure("a header would contain a line break", False))
+        if "@" not in message.recipient:
+            raise ProviderError(SendFailure("the recipient is not an email address", False))
         recipient = message.recipient
         lines = [
             self._from_header,
@@ -137,6 +144,10 @@ class SmtpProvider:
                     await connection.rcpt(recipient, encoding="utf-8")
                     stage = "data"
                     await connection.data(raw)
+                except ValueError as error:  # checked before anything went on the wire
+                    self._idle.append(connection)
+                    failure = SendFailure(f"SMTP: the address cannot be used: {error}", False)
+                    raise ProviderError(failure) from error
                 except aiosmtplib.SMTPResponseException as error:
                     if stage == "envelope" and not fresh and error.code == 421:
                         self._discard(connection)  # the server is closing it: use a new one
