@@ -125,11 +125,23 @@ class NotificationsUnitOfWork(UnitOfWork):
         self._queued = True
 
     async def notification_by_reference(self, reference: str) -> NotificationRow | None:
-        """By our id (the reference we gave the provider) or by the provider's own id."""
-        row = await self.session.get(NotificationRow, reference)
+        """By our id (the reference we gave the provider) or by the provider's own id, locked
+        (FOR UPDATE) until this transaction ends.
+
+        Why locked: a receipt races the dispatcher's record of the same send. Unlocked, it
+        could read ``claimed``, the dispatcher then commit ``sent`` with its
+        ``notification.sent``, and the receipt, writing after that, publish it a second time.
+        Locked, it waits for the dispatcher and reads ``sent`` (or the dispatcher waits for
+        it and finds the record no longer claimed).
+        """
+        row = await self.session.get(NotificationRow, reference, with_for_update=True)
         if row is not None:
             return row
-        query = select(NotificationRow).where(NotificationRow.provider_reference == reference)
+        query = (
+            select(NotificationRow)
+            .where(NotificationRow.provider_reference == reference)
+            .with_for_update()
+        )
         return (await self.session.exec(query)).first()
 
     async def notifications_for(
