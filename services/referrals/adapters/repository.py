@@ -7,11 +7,11 @@ accepting a referral and the overdue sweep flagging it cannot overwrite each oth
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -42,7 +42,9 @@ def _aware(value: datetime) -> datetime:
 
 def _document(referral: Referral) -> str:
     details = referral.details
-    return json.dumps(
+    # orjson: the same JSON (UTF-8 kept, no escapes), several times faster than json.dumps,
+    # and every referral written goes through here.
+    return orjson.dumps(
         {
             "category": details.category,
             "story": details.story,
@@ -54,9 +56,8 @@ def _document(referral: Referral) -> str:
             "withdrawn_for": referral.withdrawn_for,
             "history": referral.history,
             "erased": referral.erased,
-        },
-        ensure_ascii=False,
-    )
+        }
+    ).decode()
 
 
 def _values(referral: Referral) -> dict[str, Any]:
@@ -73,7 +74,7 @@ def _values(referral: Referral) -> dict[str, Any]:
 
 
 def _referral(row: Any) -> Referral:
-    document: dict[str, Any] = json.loads(row.document)
+    document: dict[str, Any] = orjson.loads(row.document)
     due = row.due_by if isinstance(row.due_by, date) else date.fromisoformat(row.due_by)
     return Referral(
         referral_id=row.referral_id,
