@@ -388,6 +388,8 @@ async def verify(
         created.found += min(n, 1)
         created.lost += n == 0
         created.duplicated += max(n - 1, 0)
+        if n != 1:
+            created.note(f"referral {row['referral_id']} announced {n} times")
     created.duplicated += len(set(per_referral) - {r["referral_id"] for r in referral_rows})
     tallies.append(created)
 
@@ -438,6 +440,8 @@ async def verify(
             announced.found += min(n, 1)
             announced.lost += n == 0
             announced.duplicated += max(n - 1, 0)
+            if n != 1:
+                announced.note(f"{row['notification_id']} ({row['channel']}) announced {n} times")
     tallies.append(announced)
 
     # Dead letters: each poison message exactly once, nothing else.
