@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import binascii
+import re
 import ssl
 from email.header import Header
 from email.utils import formataddr, formatdate, parseaddr
@@ -77,7 +78,7 @@ class SmtpProvider:
         self._timeout = timeout
         name, self._envelope_from = parseaddr(sender)
         try:
-            quote_address(self._envelope_from)
+            self._mail_from = quote_address(self._envelope_from).encode("utf-8")
         except ValueError as error:
             raise ValueError(f"SMTP sender {sender!r}: {error}") from error
         self._domain = self._envelope_from.rpartition("@")[2] or "carers.localhost"
@@ -140,8 +141,7 @@ class SmtpProvider:
                     connection = await self._open()
                 stage = "envelope"
                 try:
-                    await connection.mail(self._envelope_from, options=options, encoding="utf-8")
-                    await connection.rcpt(recipient, encoding="utf-8")
+                    await self._envelope(connection, recipient, options)
                     stage = "data"
                     await connection.data(raw)
                 except ValueError as error:  # checked before anything went on the wire
@@ -200,6 +200,19 @@ class SmtpProvider:
 
     # -- connections ---------------------------------------------------------------------------
 
+    async def _envelope(
+        self, connection: aiosmtplib.SMTP, recipient: str, options: list[str]
+    ) -> None:
+        """MAIL FROM and RCPT TO, as ``SMTP.mail``/``SMTP.rcpt`` send them, without parsing
+        the (fixed) sender and a plain recipient again for every email."""
+        extra = [option.encode("ascii") for option in options]
+        answer = await connection.execute_command(b"MAIL", b"FROM:" + self._mail_from, *extra)
+        if answer.code != 250:
+            raise aiosmtplib.SMTPSenderRefused(answer.code, answer.message, self._envelope_from)
+        answer = await connection.execute_command(b"RCPT", b"TO:" + _quoted(recipient))
+        if answer.code not in (250, 251):
+            raise aiosmtplib.SMTPRecipientRefused(answer.code, answer.message, recipient)
+
     def _take(self) -> aiosmtplib.SMTP | None:
         while self._idle:
             connection = self._idle.pop()
@@ -253,6 +266,17 @@ class SmtpProvider:
 
     def _discard(self, connection: aiosmtplib.SMTP) -> None:
         connection.close()
+
+
+_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+")
+
+
+def _quoted(address: str) -> bytes:
+    """``<address>`` for RCPT TO; anything but a plain address is quoted as aiosmtplib does
+    (which refuses what SMTP cannot carry with a ValueError)."""
+    if _PLAIN_ADDRESS.fullmatch(address):
+        return f"<{address}>".encode("ascii")
+    return quote_address(address).encode("utf-8")
 
 
 def _header(name: str, value: str) -> str:
