@@ -4,8 +4,11 @@ Starts Kafka and the four services (``shared.ops.stack``), then, as partners wou
 1. a GP practice (ODS C82001) identifies a carer, with her story and consent;
 2. a hospital trust (ODS RWE) identifies the same person, spelt in other case and spacing;
 and shows what each service made of it: one carer record listing both sources, one referral
-carrying her story, one notification due to her. Each run uses a new (valid, fictitious) NHS
-number so it can be repeated. The services keep running; ``scripts/stack down`` stops them.
+carrying her story, one notification due to her; VASL works the referral in its web page; and
+3. a carer tells us herself on the public self-service pages, gets a reference, signs in with
+the code emailed to her and reads where her referrals stand. Each run uses a new (valid,
+fictitious) NHS number so it can be repeated. The services keep running; ``scripts/stack down``
+stops them.
 """
 
 from __future__ import annotations
@@ -132,6 +135,11 @@ def run() -> int:
     say("\n3. VASL's referral team works the referral in its web page (no JavaScript needed):")
     show_referral_in_web_page(referrals, mint_token(secret, "vasl", "VASL"), made[0]["referral_id"])
 
+    from shared.ops.demo_selfservice import show_self_registration
+
+    say("\n4. At any hour, a carer tells us herself on the registry's public pages:")
+    show_self_registration(registry, "http://127.0.0.1:8025/messages", say=say)
+
     say("\nThe services are still running:")
     for name, url in urls.items():
         say(f"  {name:14} {url}   (health: {url}/health, API docs: {url}/docs)")
@@ -141,6 +149,7 @@ def run() -> int:
         f"The public consultation: {consultation}/consultations/"
         "draft-leicestershire-carers-strategy-2026 (easy read and paper versions linked there)"
     )
+    say(f"Carer self-service (tell us, check your support, easy read): {registry}/self-service")
     say("Emails the local SMTP server received: http://127.0.0.1:8025/messages")
     say("Stop everything with: scripts/stack down")
     return 0

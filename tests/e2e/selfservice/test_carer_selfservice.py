@@ -265,3 +265,16 @@ def test_the_pages_work_without_javascript(browser: Any, stack: Stack) -> None:
         assert "The code is not right" in tab.locator("#code-error").inner_text()
     finally:
         context.close()
+
+
+def test_the_demo_registers_a_carer_and_reads_her_referrals(stack: Stack) -> None:
+    """The README demo's self-service act, against these services: what it prints is what
+    the pages showed."""
+    from shared.ops.demo_selfservice import show_self_registration
+
+    said: list[str] = []
+    seen = show_self_registration(stack.registry, f"{stack.smtp.http_url}/messages", said.append)
+    assert seen["reference"].startswith("CC-")
+    assert "Waiting to be accepted" in seen["referrals"]
+    assert "Voluntary Action South Leicestershire (VASL)" in seen["referrals"]
+    assert any(seen["reference"] in line for line in said)
