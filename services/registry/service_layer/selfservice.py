@@ -15,7 +15,7 @@ import hmac
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from services.registry.adapters.selfservice_repository import SelfServiceRepository
@@ -124,6 +124,7 @@ async def request_code(
         challenge_id,
     )
     await repo.supersede(subject, now)
+    await repo.expire_old(now - timedelta(days=1))  # housekeeping: spent challenges go
     repo.add_challenge(challenge)
     if send and carer is not None and reach is not None:
         channel, recipient = reach
