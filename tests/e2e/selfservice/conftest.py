@@ -99,7 +99,7 @@ def stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
     _migrate(REGISTRY_MIGRATIONS, urls["reg"])
     _migrate(REFERRALS_MIGRATIONS, urls["ref"])
     _migrate(NOTIFICATIONS_MIGRATIONS, urls["note"])
-    common = {
+    common: dict[str, Any] = {
         "kafka_bootstrap_servers": kafka_bootstrap,
         "kafka_topic_namespace": namespace,
         "outbox_poll_seconds": 0.1,

@@ -35,9 +35,9 @@ pytestmark = pytest.mark.kafka
 async def registered(registry: Registry, reference: str) -> str:
     """The carer id the reference became, once the registry has processed it."""
 
-    async def linked() -> str | None:
+    async def linked() -> str:
         async with registry.unit_of_work() as uow:
-            return await cases.repository(uow).carer_for_reference(reference)
+            return await cases.repository(uow).carer_for_reference(reference) or ""
 
     return await eventually(linked)
 

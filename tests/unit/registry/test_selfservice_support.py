@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from services.registry.domain.model import Carer
 from services.registry.domain.support import (
@@ -50,7 +51,7 @@ def test_a_referral_withdrawn_for_consent_points_to_changing_consent() -> None:
 
 
 def test_who_identified_the_carer_is_listed_once_each_oldest_first() -> None:
-    sources = [
+    sources: list[dict[str, Any]] = [
         {"kind": "self", "org_code": None, "org_name": "Told us themselves online", "at": "2"},
         {"kind": "gp", "org_code": "C82001", "org_name": "Example Surgery", "at": "1"},
         {"kind": "self", "org_code": None, "org_name": None, "at": "3"},
