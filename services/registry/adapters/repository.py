@@ -16,7 +16,6 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Select, bindparam, delete, insert, or_, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -24,7 +23,6 @@ from services.registry.adapters.orm import (
     AuditEntry,
     CarerRow,
     ErasedCarer,
-    MatchLock,
     MatchReview,
 )
 from services.registry.domain.model import Carer
@@ -39,6 +37,18 @@ _UNNEST = (
     "CAST(:categorys AS text[]), CAST(:versions AS int[]), CAST(:documents AS text[])) "
     "AS u(carer_id, nhs_number, match_key, category, version, document)"
 )
+_LOCK_INSERT = text(
+    "INSERT INTO match_locks (key) SELECT unnest(CAST(:keys AS text[])) ON CONFLICT DO NOTHING"
+)
+_LOCK_SELECT = text(
+    "SELECT key FROM match_locks WHERE key = ANY(CAST(:keys AS text[])) ORDER BY key FOR UPDATE"
+)
+_PRELOAD_SQL = (
+    "SELECT document FROM carers WHERE nhs_number = ANY(CAST(:numbers AS text[])) "
+    "OR match_key = ANY(CAST(:keys AS text[])) ORDER BY carer_id"
+)
+_PRELOAD = text(_PRELOAD_SQL)
+_PRELOAD_LOCKING = text(_PRELOAD_SQL + " FOR UPDATE")
 _INSERT_UNNEST = text(
     "INSERT INTO carers (carer_id, nhs_number, match_key, category, version, document, "
     f"created_at, updated_at) SELECT u.*, :at, :at FROM {_UNNEST}"
@@ -82,18 +92,21 @@ class CarerRepository:
         ordered = sorted({hashlib.sha256(k.encode()).hexdigest() for k in keys})
         if self._dialect != "postgresql" or not ordered:
             return
-        await self.session.execute(
-            pg_insert(MatchLock).on_conflict_do_nothing(), [{"key": k} for k in ordered]
-        )
-        await self.session.execute(
-            text("SELECT key FROM match_locks WHERE key = ANY(:keys) ORDER BY key FOR UPDATE"),
-            {"keys": ordered},
-        )
+        await self.session.execute(_LOCK_INSERT, {"keys": ordered})
+        await self.session.execute(_LOCK_SELECT, {"keys": ordered})
 
     async def preload(self, nhs_numbers: Iterable[str], match_keys: Iterable[str]) -> None:
         """Load every record holding one of these numbers or demographic keys."""
         numbers = [n for n in set(nhs_numbers) if n not in self._by_nhs]
         keys = [k for k in set(match_keys) if k not in self._by_key]
+        looked_for = keys
+        if self._dialect == "postgresql" and (numbers or keys):
+            # Arrays, not IN lists: one statement text whatever the batch, prepared once.
+            query = _PRELOAD_LOCKING if self.lock_rows else _PRELOAD
+            rows = await self.session.execute(query, {"numbers": numbers, "keys": keys})
+            for (document,) in rows:
+                self._remember(Carer.from_document(orjson.loads(document)))
+            numbers, keys = [], []
         for start in range(0, max(len(numbers), len(keys)), CHUNK):
             conditions = []
             if numbers[start : start + CHUNK]:
@@ -107,7 +120,7 @@ class CarerRepository:
             )
             for (document,) in rows:
                 self._remember(Carer.from_document(orjson.loads(document)))
-        for key in keys:
+        for key in looked_for:
             self._by_key.setdefault(key, [])
 
     def _locking(self, query: Select[Any]) -> Select[Any]:
