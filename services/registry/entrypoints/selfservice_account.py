@@ -138,12 +138,12 @@ async def code_submit(request: Request) -> Response:
         }
         return w.render(request, "selfservice/code.html", context, status_code=422)
     if outcome.verdict == Verdict.LOCKED:
-        hours = w.settings.selfservice_lock_minutes
+        minutes = w.settings.selfservice_lock_minutes
         return problem(
             request,
             w,
             "You have typed a wrong code too many times",
-            f"For your security, you cannot sign in with these details for {hours} minutes. "
+            f"For your security, you cannot sign in with these details for {minutes} minutes. "
             "Try again later, or call us.",
             423,
         )
