@@ -208,34 +208,28 @@ class Dispatcher:
 
     async def _record(self, outcomes: list[Outcome], recipients: dict[str, str]) -> None:
         now = self._clock.now()
+        sent = [(o.notification_id, o.accepted.provider_id) for o in outcomes if o.accepted]
+        failed = [o for o in outcomes if o.accepted is None and o.failure is not None]
         async with self._uow() as uow:
-            # Why only those still claimed: a delivery receipt (or an erasure) may have
-            # overtaken us; it recorded the send and published its events, so recording
+            # Only records still claimed are recorded: a delivery receipt (or an erasure) may
+            # have overtaken us; it recorded the send and published its events, so recording
             # again would duplicate them.
-            current = {r.notification_id: r for r in await uow.still_claimed(list(recipients))}
-            sent: list[tuple[str, str]] = []
-            failed: list[Outcome] = []
-            for outcome in outcomes:
-                row = current.get(outcome.notification_id)
-                if row is None:
-                    continue
-                if outcome.accepted is not None:
-                    sent.append((row.notification_id, outcome.accepted.provider_id))
-                    publish_sent(uow, row)
-                elif outcome.failure is not None:
-                    failed.append(outcome)
-            await uow.mark_sent(sent, now)
+            recorded = await uow.mark_sent(sent, now)
+            for record in recorded:
+                publish_sent(uow, record)
             if failed:
-                ids = [o.notification_id for o in failed]
-                rows = {r.notification_id: r for r in await uow.claimed(ids)}
+                rows = await uow.claimed([o.notification_id for o in failed])
+                by_id = {r.notification_id: r for r in rows if r.status == Status.CLAIMED}
                 for outcome in failed:
-                    failed_row = rows[outcome.notification_id]
-                    failed_row.updated_at = now
+                    row = by_id.get(outcome.notification_id)
+                    if row is None:
+                        continue
                     assert outcome.failure is not None
+                    row.updated_at = now
                     reason = scrub(outcome.failure.reason, recipients[outcome.notification_id])
-                    self._record_failure(uow, failed_row, outcome, reason, now)
+                    self._record_failure(uow, row, outcome, reason, now)
             await uow.commit()
-        self.sent += len(sent)
+        self.sent += len(recorded)
 
     def _record_failure(
         self,

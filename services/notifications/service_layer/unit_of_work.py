@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, insert, or_, update
+from sqlalchemy import Row, String, bindparam, case, column, func, insert, or_, update, values
 from sqlalchemy import select as core_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -23,6 +23,17 @@ from shared.messaging.uow import UnitOfWork
 NOTIFICATIONS = NotificationRow.__table__  # type: ignore[attr-defined]
 CONTACTS = ContactRow.__table__  # type: ignore[attr-defined]
 NOTHING_TO_SEND = "nothing to send: details erased"
+_CARRIED = tuple(  # what a notification.sent event carries
+    NOTIFICATIONS.c[name]
+    for name in (
+        "notification_id",
+        "carer_id",
+        "template_id",
+        "template_version",
+        "channel",
+        "referral_id",
+    )
+)
 
 
 class NotificationsUnitOfWork(UnitOfWork):
@@ -245,96 +256,121 @@ class NotificationsUnitOfWork(UnitOfWork):
         self, now: datetime, limit: int, providers: Mapping[str, str]
     ) -> tuple[list[Row[Any]], int]:
         """Due ``pending`` records, oldest first, become ``claimed`` in this transaction
-        (attempts + 1, ``provider`` by channel; locked against a second dispatcher).
+        (attempts + 1, ``provider`` by channel), in one statement; on PostgreSQL rows another
+        dispatcher holds are skipped (there is only one, by advisory lock, but still).
 
-        Returns (the claimed records, how many were due). A due record with nothing to send
-        (erased details, or no provider for its channel) is cancelled instead.
+        Returns (the claimed records, how many records changed). When none could be claimed,
+        due records with nothing to send (details erased while a send was under way, or no
+        provider for their channel) are cancelled, and counted.
         """
         t = NOTIFICATIONS
-        due = (
-            core_select(t.c.notification_id, t.c.channel, t.c.recipient, t.c.body)
+        due = or_(t.c.not_before.is_(None), t.c.not_before <= now)
+        claimable = (
+            core_select(t.c.notification_id)
             .where(
                 t.c.status == Status.PENDING,
-                or_(t.c.not_before.is_(None), t.c.not_before <= now),
+                due,
+                t.c.recipient.is_not(None),
+                t.c.body.is_not(None),
+                t.c.channel.in_(list(providers)),
             )
             .order_by(t.c.not_before, t.c.created_at)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        found = (await self.session.exec(due)).all()  # type: ignore[call-overload]
-        by_provider: dict[str, list[str]] = {}
-        nothing: list[str] = []
-        for notification_id, channel, recipient, body in found:
-            if recipient is None or body is None or channel not in providers:
-                nothing.append(notification_id)
-            else:
-                by_provider.setdefault(providers[channel], []).append(notification_id)
-        if nothing:
-            await self.session.exec(  # type: ignore[call-overload]
-                update(t)
-                .where(t.c.notification_id.in_(nothing), t.c.status == Status.PENDING)
-                .values(status=Status.CANCELLED, reason=NOTHING_TO_SEND, updated_at=now)
+        claim = (
+            update(t)
+            .where(t.c.notification_id.in_(claimable))
+            .values(
+                status=Status.CLAIMED,
+                attempts=t.c.attempts + 1,
+                updated_at=now,
+                provider=case(dict(providers), value=t.c.channel),
             )
-        claimed: list[Row[Any]] = []
-        for provider, ids in by_provider.items():
-            result = await self.session.exec(  # type: ignore[call-overload]
-                update(t)
-                .where(t.c.notification_id.in_(ids), t.c.status == Status.PENDING)
-                .values(
-                    status=Status.CLAIMED,
-                    attempts=t.c.attempts + 1,
-                    updated_at=now,
-                    provider=provider,
-                )
-                .returning(
-                    t.c.notification_id,
-                    t.c.carer_id,
-                    t.c.channel,
-                    t.c.recipient,
-                    t.c.subject,
-                    t.c.body,
-                    t.c.uncertain,
-                )
+            .returning(
+                t.c.notification_id,
+                t.c.carer_id,
+                t.c.channel,
+                t.c.recipient,
+                t.c.subject,
+                t.c.body,
+                t.c.uncertain,
             )
-            claimed.extend(result.all())
-        return claimed, len(found)
+        )
+        claimed = list((await self.session.exec(claim)).all())  # type: ignore[call-overload]
+        if claimed:
+            return claimed, len(claimed)
+        nothing_to_send = (
+            update(t)
+            .where(
+                t.c.status == Status.PENDING,
+                due,
+                or_(
+                    t.c.recipient.is_(None),
+                    t.c.body.is_(None),
+                    t.c.channel.not_in(list(providers)),
+                ),
+            )
+            .values(status=Status.CANCELLED, reason=NOTHING_TO_SEND, updated_at=now)
+        )
+        result = await self.session.exec(nothing_to_send)  # type: ignore[call-overload]
+        return [], int(result.rowcount or 0)
 
     async def still_claimed(self, ids: Sequence[str]) -> list[Row[Any]]:
         """Of these records, those still ``claimed`` (locked until this transaction ends), with
         what their events carry. A receipt or an erasure may have overtaken the dispatcher."""
         t = NOTIFICATIONS
         query = (
-            core_select(
-                t.c.notification_id,
-                t.c.carer_id,
-                t.c.template_id,
-                t.c.template_version,
-                t.c.channel,
-                t.c.referral_id,
-            )
+            core_select(*_CARRIED)
             .where(t.c.notification_id.in_(ids), t.c.status == Status.CLAIMED)
             .with_for_update()
         )
         return list((await self.session.exec(query)).all())  # type: ignore[call-overload]
 
-    async def mark_sent(self, sent: Sequence[tuple[str, str]], now: datetime) -> None:
-        """Record these (notification id, provider reference) as sent, one statement."""
+    async def mark_sent(self, sent: Sequence[tuple[str, str]], now: datetime) -> list[Row[Any]]:
+        """Record these (notification id, provider reference) as sent, where still
+        ``claimed``: a delivery receipt or an erasure may have overtaken the dispatcher, and
+        recorded what it had to. Returns the rows recorded, with what their events carry.
+
+        PostgreSQL: one ``UPDATE ... FROM (VALUES ...) RETURNING``. SQLite: the claimed rows
+        read first, then one executemany (SQLite has one writer: nothing can come between).
+        """
         if not sent:
-            return
+            return []
         t = NOTIFICATIONS
+        carried = _CARRIED
+        recorded = {
+            "status": Status.SENT,
+            "uncertain": False,
+            "reason": None,
+            "sent_at": now,
+            "updated_at": now,
+        }
+        if self.dialect == "postgresql":
+            given = values(column("nid", String), column("ref", String), name="given").data(
+                list(sent)
+            )
+            returning = (
+                update(t)
+                .where(t.c.notification_id == given.c.nid, t.c.status == Status.CLAIMED)
+                .values(provider_reference=given.c.ref, **recorded)
+                .returning(*carried)
+            )
+            return list((await self.session.exec(returning)).all())  # type: ignore[call-overload]
+        query = core_select(*carried).where(
+            t.c.notification_id.in_([n for n, _ in sent]), t.c.status == Status.CLAIMED
+        )
+        rows = list((await self.session.exec(query)).all())  # type: ignore[call-overload]
+        still = {row.notification_id for row in rows}
         statement = (
             update(t)
-            .where(t.c.notification_id == bindparam("nid"), t.c.status == Status.CLAIMED)
-            .values(
-                status=Status.SENT,
-                uncertain=False,
-                reason=None,
-                provider_reference=bindparam("ref"),
-                sent_at=now,
-                updated_at=now,
-            )
+            .where(t.c.notification_id == bindparam("nid"))
+            .values(provider_reference=bindparam("ref"), **recorded)
         )
-        await self.session.execute(statement, [{"nid": n, "ref": r} for n, r in sent])
+        if still:
+            rows_sent = [{"nid": n, "ref": r} for n, r in sent if n in still]
+            await self.session.execute(statement, rows_sent)
+        return rows
 
 
 def _contact(row: ContactRow) -> Contact:
