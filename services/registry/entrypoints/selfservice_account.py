@@ -157,12 +157,14 @@ async def code_submit(request: Request) -> Response:
     )
 
 
-async def _signed_in(request: Request, w: SelfServiceWeb) -> tuple[Any, list[Any]] | None:
+async def _signed_in(
+    request: Request, w: SelfServiceWeb, audited: str | None = None
+) -> tuple[Any, list[Any]] | None:
     carer_id = w.session_carer(request)
     if carer_id is None:
         return None
     async with w.unit_of_work() as uow:
-        return await cases.carer_and_referrals(uow, carer_id)
+        return await cases.carer_and_referrals(uow, carer_id, audited=audited)
 
 
 def _signed_out(request: Request, w: SelfServiceWeb) -> Response:
@@ -174,7 +176,7 @@ def _signed_out(request: Request, w: SelfServiceWeb) -> Response:
 @pages("/your-support", "GET", summary="Your support: who has your details, your referrals")
 async def support_page(request: Request) -> Response:
     w = selfservice_web(request)
-    found = await _signed_in(request, w)
+    found = await _signed_in(request, w, audited="selfservice_read")
     if found is None:
         return _signed_out(request, w)
     carer, referrals = found

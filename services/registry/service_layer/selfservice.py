@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from services.registry.adapters.orm import AuditEntry
 from services.registry.adapters.selfservice_repository import SelfServiceRepository
 from services.registry.domain.access import (
     AccessRules,
@@ -36,6 +38,7 @@ from shared.events import CloudEvent, is_valid_nhs_number, normalise_nhs_number
 from shared.messaging.processor import Event
 from shared.signin_code import code_hash, signin_code
 
+log = logging.getLogger(__name__)
 SELF_SOURCE = "urn:carers:selfservice"
 """The CloudEvents ``source`` of everything a carer sends through the self-service pages."""
 
@@ -182,8 +185,13 @@ async def verify_code(
     )
     await repo.save_challenge(challenge)
     await repo.save_lock(lock)
-    await uow.commit()
     signed_in = verdict == Verdict.SIGNED_IN
+    if signed_in and challenge.carer_id:
+        audit(uow, challenge.carer_id, "selfservice_sign_in")
+    elif verdict == Verdict.LOCKED:
+        # The subject is a keyed hash: the log names neither the reference nor the person.
+        log.warning("self-service sign-in locked for subject %s", challenge.subject[:12])
+    await uow.commit()
     return SignIn(
         verdict, challenge.carer_id if signed_in else None, lock.tries_left(service.rules)
     )
@@ -192,14 +200,33 @@ async def verify_code(
 # -- what a signed-in carer sees and changes ------------------------------------------------
 
 
+def audit(uow: RegistryUnitOfWork, carer_id: str, action: str) -> None:
+    """A carer reading their own record is audited like any other read (never the data)."""
+    uow.carers.audit(
+        AuditEntry(
+            subject="self-service",
+            role="carer",
+            org="self",
+            action=action,
+            carer_id=carer_id,
+            outcome="allowed",
+        )
+    )
+
+
 async def carer_and_referrals(
-    uow: RegistryUnitOfWork, carer_id: str
+    uow: RegistryUnitOfWork, carer_id: str, *, audited: str | None = None
 ) -> tuple[Carer, list[dict[str, Any]]] | None:
+    """The signed-in carer's record and referrals; ``audited`` names the read in the log."""
     uow.carers.lock_rows = False
     carer = await uow.carers.get(carer_id)
     if carer is None:
         return None
-    return carer, await repository(uow).referrals(carer_id)
+    referrals = await repository(uow).referrals(carer_id)
+    if audited:
+        audit(uow, carer_id, audited)
+        await uow.commit()
+    return carer, referrals
 
 
 def _inbound_key(carer: Carer) -> str:

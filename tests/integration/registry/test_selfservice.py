@@ -136,6 +136,13 @@ async def test_a_code_works_once(registry: Registry) -> None:
         assert SESSION_COOKIE in {c.name for c in client.cookies.jar}
         page = await client.get("/self-service/your-support")
         assert "Dilys" in page.text and "You told us yourself" in page.text
+    async with registry.unit_of_work() as uow:
+        carer_id = await cases.repository(uow).carer_for_reference(reference)
+        audited = await uow.carers.audit_entries(carer_id or "")
+    assert [(a.action, a.role, a.outcome) for a in audited] == [
+        ("selfservice_sign_in", "carer", "allowed"),
+        ("selfservice_read", "carer", "allowed"),
+    ], "the carer's own reads are audited like staff's"
 
     async with browser(registry) as thief:
         thief.cookies.set("carers_selfservice_challenge", challenge)
