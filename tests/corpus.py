@@ -111,9 +111,9 @@ def build(people: int = 800, reports: int = 2000, seed: int = 2026) -> Corpus:
             given = dict(person)
             if given["nhs_number"] and rng.random() < 0.2:
                 given["nhs_number"] = None  # this reporter did not know the number
-            given["given_name"] = _vary(person["given_name"], rng)
-            given["family_name"] = _vary(person["family_name"], rng)
-            given["postcode"] = _vary_postcode(person["postcode"], rng)
+            given["given_name"] = _vary(str(person["given_name"]), rng)
+            given["family_name"] = _vary(str(person["family_name"]), rng)
+            given["postcode"] = _vary_postcode(str(person["postcode"]), rng)
             data = {
                 "identified_by": {"kind": kind, "org_code": org},
                 "person": {k: v for k, v in given.items() if v is not None},

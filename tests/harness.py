@@ -94,7 +94,7 @@ async def events_on(bootstrap: str, topic: str) -> list[dict[str, Any]]:
 
 
 async def eventually(
-    check: Callable[[], Awaitable[T]], *, timeout: float = 30, interval: float = 0.1
+    check: Callable[[], Awaitable[T | None]], *, timeout: float = 30, interval: float = 0.1
 ) -> T:
     """Poll ``check`` until it returns something truthy (and return it), or fail."""
     deadline = time.monotonic() + timeout

@@ -136,17 +136,17 @@ async def test_results_by_equality_group_suppress_small_numbers_and_refuse_small
     )
 
     assert men.status_code == 422 and "fewer than 5" in men.json()["detail"][0]["msg"]
-    a = {
+    by_option = {
         o["option"]: o
         for o in next(q for q in women.json()["questions"] if q["id"] == "a")["options"]
     }
-    assert a["Not at all"]["count"] is None and a["Not at all"]["suppressed"]
-    assert a["Very well"]["count"] is None  # secondary suppression: 10 answered - 8 = 2
-    sex = {
+    assert by_option["Not at all"]["count"] is None and by_option["Not at all"]["suppressed"]
+    assert by_option["Very well"]["count"] is None  # secondary suppression: 10 answered - 8 = 2
+    by_sex = {
         o["option"]: o
         for o in next(q for q in women.json()["equality"] if q["id"] == "sex")["options"]
     }
-    assert sex["Female"]["count"] == 10
+    assert by_sex["Female"]["count"] == 10
 
 
 async def test_the_csv_export_has_every_response_one_row_each_and_no_equality_or_names(

@@ -40,6 +40,7 @@ async def test_a_text_due_at_night_waits_until_eight_in_the_morning_and_an_email
 
     await wait_for_records(notifications, emailer.subject or "", Status.SENT)
     [waiting] = await wait_for_records(notifications, texter.subject or "", Status.PENDING)
+    assert waiting.not_before is not None
     assert aware(waiting.not_before) == datetime(2026, 6, 16, 7, 0, tzinfo=UTC)  # 08:00 BST
     assert notify_stub.notifications() == [] and len(smtp_sink.messages()) == 1
 

@@ -69,22 +69,24 @@ async def test_each_rule_opens_its_referral_carrying_the_carers_story(
 
     await until(
         referrals,
-        young.subject,
+        young.subject or "",
         {"young_carers": ["requested"], "carers_assessment": ["requested"]},
     )
-    await until(referrals, adult.subject, {"vasl": ["requested"]})
+    await until(referrals, adult.subject or "", {"vasl": ["requested"]})
     await until(
-        referrals, young_adult.subject, {"vasl": ["requested"], "carers_assessment": ["requested"]}
+        referrals,
+        young_adult.subject or "",
+        {"vasl": ["requested"], "carers_assessment": ["requested"]},
     )
     created = await eventually(lambda: _at_least(kafka_bootstrap, namespace, "referral.created", 5))
-    assert await referrals_of(referrals, no_consent.subject) == []
-    assert await referrals_of(referrals, asked_without_consent.subject) == []
+    assert await referrals_of(referrals, no_consent.subject or "") == []
+    assert await referrals_of(referrals, asked_without_consent.subject or "") == []
     assert {(e["data"]["carer_id"], e["data"]["service"]) for e in created} == {
-        (young.subject, "young_carers"),
-        (young.subject, "carers_assessment"),
-        (adult.subject, "vasl"),
-        (young_adult.subject, "vasl"),
-        (young_adult.subject, "carers_assessment"),
+        (young.subject or "", "young_carers"),
+        (young.subject or "", "carers_assessment"),
+        (adult.subject or "", "vasl"),
+        (young_adult.subject or "", "vasl"),
+        (young_adult.subject or "", "carers_assessment"),
     }
     assert all(e["source"] == "urn:carers:referrals" for e in created)
 

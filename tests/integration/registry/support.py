@@ -62,7 +62,8 @@ async def send(bootstrap: str, namespace: str, *items: tuple[CloudEvent, str]) -
 
 async def carers(registry: Registry) -> list[Carer]:
     async with registry.runtime.sessions() as session:
-        rows = (await session.execute(select(CarerRow.document))).all()
+        query = select(CarerRow.document)  # type: ignore[call-overload]
+        rows = (await session.execute(query)).all()
     return [Carer.from_document(orjson.loads(row[0])) for row in rows]
 
 

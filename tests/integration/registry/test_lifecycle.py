@@ -215,7 +215,7 @@ async def _latest_status(bootstrap: str, namespace: str, version: int) -> dict |
 
 async def _database_text(registry: Registry) -> str:
     """Every value in every registry table, as one string."""
-    parts = []
+    parts: list[str] = []
     async with registry.runtime.engine.connect() as connection:
         for table in (
             "carers",

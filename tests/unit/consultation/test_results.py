@@ -104,6 +104,9 @@ def test_results_for_an_equality_group_smaller_than_five_are_refused() -> None:
 
 def test_the_respondent_type_filter_keeps_only_that_type() -> None:
     consultation = load_consultations()[SLUG]
-    rows = [({"a": "Very well"}, {}, "As a carer"), ({"a": "Not at all"}, {}, "As a former carer")]
+    rows: list[tuple[dict[str, str], dict[str, str], str]] = [
+        ({"a": "Very well"}, {}, "As a carer"),
+        ({"a": "Not at all"}, {}, "As a former carer"),
+    ]
     answers, _ = R.select(consultation, rows, R.Filters(respondent_type="As a carer"))
     assert answers == [{"a": "Very well"}]

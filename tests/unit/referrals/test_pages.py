@@ -39,7 +39,7 @@ def referral(service: str = "young_carers", **details: Any) -> Referral:
 
 
 def states() -> list[Referral]:
-    full = {
+    full: dict[str, Any] = {
         "category": "young_carer",
         "story": "First.\n\nSecond.",
         "identified_by": ({"kind": "school"},),
