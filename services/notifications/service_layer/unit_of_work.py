@@ -246,7 +246,13 @@ class NotificationsUnitOfWork(UnitOfWork):
         return int(result.rowcount or 0)
 
     async def claimed(self, ids: list[str]) -> list[NotificationRow]:
-        query = select(NotificationRow).where(col(NotificationRow.notification_id).in_(ids))
+        """These records, locked (FOR UPDATE) until this transaction ends: the dispatcher
+        records a failure on them while a delivery receipt may be recording the same send."""
+        query = (
+            select(NotificationRow)
+            .where(col(NotificationRow.notification_id).in_(ids))
+            .with_for_update()
+        )
         return list((await self.session.exec(query)).all())
 
     # Set-at-a-time forms of the above for the dispatcher's hot path: a few statements per
