@@ -145,6 +145,9 @@ def test_a_carer_registers_signs_in_follows_their_referral_and_erases_their_data
     page.goto(f"{stack.registry}/self-service/easy-read/your-support")
     assert page.locator("h1").inner_text() == "Your help"
     assert_accessible(page)
+    page.goto(f"{stack.registry}/self-service/easy-read/your-support/erase")
+    assert page.locator("h1").inner_text() == "Delete your details"
+    assert_accessible(page)
     page.goto(f"{stack.registry}/self-service/your-support")
 
     key_check(page, "#share")  # now the GP practice too
@@ -158,6 +161,21 @@ def test_a_carer_registers_signs_in_follows_their_referral_and_erases_their_data
     assert page.locator(f"{gp_row} dt").inner_text() == "Share with your GP practice"
     reload_until(page, f"{gp_row} dd", "Yes")
     assert "Accepted" in page.locator("#referrals").inner_text(), "VASL's referral carries on"
+
+    key_submit(page, "#sign-out")
+    assert page.locator("h1").inner_text() == "You have signed out"
+    assert_accessible(page)
+    page.goto(f"{stack.registry}/self-service/your-support")
+    assert page.url.endswith("/self-service/check"), "signed out means signed out"
+    sent = stack.mails_to(EMAIL)
+    key_type(page, "#identifier", reference)
+    key_type(page, "#dob-day", "14")
+    key_type(page, "#dob-month", "8")
+    key_type(page, "#dob-year", "1975")
+    key_submit(page, "#send-code")
+    key_type(page, "#code", stack.code_for(EMAIL, after=sent))
+    key_submit(page, "#continue")
+    assert page.locator("h1").inner_text() == "Your support"
 
     key_submit(page, "#erase-link")
     assert page.locator("h1").inner_text() == "Ask us to erase your details"
