@@ -15,7 +15,8 @@ from services.registry.domain.access import SlidingWindow
 from services.registry.entrypoints.selfservice_web import SESSION_COOKIE
 from services.registry.service_layer import selfservice as cases
 from shared import topics
-from tests.harness import eventually
+from shared.events import CloudEvent
+from tests.harness import eventually, produce
 from tests.integration.registry.selfservice_support import (
     DOB,
     ask_for_code,
@@ -331,3 +332,42 @@ async def test_pages_render_in_standard_and_easy_read(registry: Registry) -> Non
             for page in (plain, easy):
                 assert "0116 496 0000" in page.text and "Monday to Friday" in page.text
                 assert "County Hall" in page.text and csrf_of(page.text) if path else True
+
+
+async def test_the_carer_sees_every_referral_with_its_due_date_even_once_closed(
+    registry: Registry, kafka_bootstrap: str, namespace: str
+) -> None:
+    """The status snapshot keeps only open referrals and no dates; the support page keeps all."""
+    async with browser(registry) as client:
+        reference = await tell_us(client)
+        carer_id = await registered(registry, reference)
+        await signed_in(registry, client, reference)
+
+        def referral(event_type: str, referral_id: str, service: str, status: str) -> bytes:
+            body = {"referral_id": referral_id, "carer_id": carer_id, "service": service,
+                    "status": status, "due_by": "2026-12-04"}  # fmt: skip
+            if status == "completed":
+                body["outcome"] = {"type": "signposted", "to": "a carers' group"}
+            return CloudEvent.new(event_type, "urn:carers:referrals", carer_id, body).to_bytes()
+
+        await produce(
+            kafka_bootstrap,
+            namespace + topics.REFERRALS,
+            [
+                referral("referral.created", "r-vasl", "vasl", "requested"),
+                referral("referral.created", "r-ca", "carers_assessment", "requested"),
+                referral("referral.accepted", "r-vasl", "vasl", "accepted"),
+                referral("referral.completed", "r-vasl", "vasl", "completed"),
+            ],
+            carer_id.encode(),
+        )
+
+        async def page() -> str | None:
+            text = (await client.get("/self-service/your-support")).text
+            return text if "Finished" in text else None
+
+        shown = await eventually(page)
+    assert "Waiting to be accepted" in shown and "by Friday 4 December 2026" in shown
+    assert "They put you in touch with other support that can help." in shown
+    (carer,) = await carers(registry)
+    assert [r["referral_id"] for r in carer.open_referrals] == ["r-ca"], "snapshot: open only"
