@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -344,8 +345,13 @@ async def test_the_carer_sees_every_referral_with_its_due_date_even_once_closed(
         await signed_in(registry, client, reference)
 
         def referral(event_type: str, referral_id: str, service: str, status: str) -> bytes:
-            body = {"referral_id": referral_id, "carer_id": carer_id, "service": service,
-                    "status": status, "due_by": "2026-12-04"}  # fmt: skip
+            body: dict[str, Any] = {
+                "referral_id": referral_id,
+                "carer_id": carer_id,
+                "service": service,
+                "status": status,
+                "due_by": "2026-12-04",
+            }
             if status == "completed":
                 body["outcome"] = {"type": "signposted", "to": "a carers' group"}
             return CloudEvent.new(event_type, "urn:carers:referrals", carer_id, body).to_bytes()
