@@ -9,7 +9,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from services.notifications.adapters.providers.keepalive import KeepAliveClient, NoAnswer
+from services.notifications.adapters.providers.keepalive import (
+    HttpxClient,
+    KeepAliveClient,
+    NoAnswer,
+    api_client,
+)
 
 Answer = Callable[[bytes], bytes | None]  # request head -> raw answer (None: hang up)
 
@@ -171,3 +176,22 @@ async def test_no_complete_answer_is_no_answer(serve: Serve) -> None:
         await KeepAliveClient(f"http://127.0.0.1:{port}", timeout=2, size=1).request(
             "GET", "/", headers={}
         )
+
+
+async def test_with_a_proxy_configured_requests_go_through_httpx_which_honours_it(
+    serve: Serve, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server, url = await serve(lambda head: _json(201))
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.invalid:3128")
+    monkeypatch.setenv("NO_PROXY", "")
+    assert isinstance(api_client(url, timeout=2, size=1), HttpxClient)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    assert isinstance(api_client(url, timeout=2, size=1), KeepAliveClient)
+    monkeypatch.delenv("HTTP_PROXY")
+    client = HttpxClient(url, timeout=2, size=1)  # the same interface, the same answers
+    status, body = await client.request(
+        "POST", "/v2/notifications/sms", headers={"Authorization": "Bearer t"}, body=b"{}"
+    )
+    assert (status, body) == (201, b'{"id": "n1"}')
+    await client.close()
+    assert server.requests[0].startswith(b"POST /v2/notifications/sms HTTP/1.1")
