@@ -48,6 +48,7 @@ class ServiceRuntime:
     consume: bool = True
     producer: AIOKafkaProducer | None = None
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    _relay_task: asyncio.Task[None] | None = None
     _started: bool = False
 
     @classmethod
@@ -89,7 +90,7 @@ class ServiceRuntime:
         self.producer = make_producer(self.settings)
         await self.producer.start()
         self.relay.attach(self.producer)
-        self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
+        self._relay_task = asyncio.create_task(self.relay.run(), name="outbox-relay")
         if self.consume:
             await self.broker.start()
         else:
@@ -107,16 +108,15 @@ class ServiceRuntime:
         if not self._started:
             return
         await self.broker.stop()
+        # The relay publishes what the last transactions queued, under its lock, and ends.
+        if self._relay_task is not None:
+            await self.relay.stop(self._relay_task)
+            self._relay_task = None
         for task in self._tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
-        # Publish what the last transactions queued before the producer closes.
-        if self.relay.was_leader:
-            with contextlib.suppress(Exception):
-                while await asyncio.wait_for(self.relay.publish_pending(), 10):
-                    pass
         if self.producer is not None:
             await self.producer.stop()
         await self.engine.dispose()

@@ -37,6 +37,10 @@ _DELETE_ANY = text("DELETE FROM outbox WHERE id = ANY(CAST(:ids AS bigint[]))")
 AfterPublishHook = Callable[[list[int]], Awaitable[None]]
 
 
+class _Stopping(Exception):
+    """Raised while waiting for the relay lock when the relay is asked to stop."""
+
+
 class OutboxRelay:
     """Moves outbox rows to Kafka. Start with :meth:`run`; :meth:`wake` after a commit."""
 
@@ -60,7 +64,8 @@ class OutboxRelay:
         self._after_publish = after_publish
         self._wake = asyncio.Event()
         self.published = 0
-        self.was_leader = False  # only a relay that led may drain the outbox at shutdown
+        self.was_leader = False
+        self._stopping = False
 
     def attach(self, producer: AIOKafkaProducer) -> None:
         """Give the relay its started producer (aiokafka clients need a running loop)."""
@@ -70,17 +75,37 @@ class OutboxRelay:
         self._wake.set()
 
     async def run(self) -> None:
-        """Publish until cancelled; on PostgreSQL only while holding the relay lock."""
-        while True:
+        """Publish until stopped (or cancelled); only while holding the relay lock."""
+        while not self._stopping:
             try:
                 async with self._leadership():
+                    if self._stopping and not self.was_leader:
+                        return  # became leader only as we stop: leave the rows to the next
                     self.was_leader = True
                     await self._loop()
+                    return
             except asyncio.CancelledError:
                 raise
+            except _Stopping:
+                return
             except Exception:
                 log.exception("outbox relay failed; retrying in 1 s")
                 await asyncio.sleep(1)
+
+    async def stop(self, task: asyncio.Task[None], within_seconds: float = 10) -> None:
+        """Publish what is pending and stop, still holding the lock; then the task ends.
+
+        Why not cancel and drain afterwards: once cancelled the relay has released its
+        lock, so another instance may lead and publish the same rows at the same time.
+        """
+        self._stopping = True
+        self._wake.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), within_seconds)
+        except (TimeoutError, Exception):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
 
     async def _loop(self) -> None:
         while True:
@@ -90,6 +115,8 @@ class OutboxRelay:
             self._wake.clear()
             sent = await self.publish_pending()
             if sent == 0:
+                if self._stopping:
+                    return  # drained
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._poll_seconds)
 
@@ -167,6 +194,8 @@ class OutboxRelay:
                     fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
                     break
                 except BlockingIOError:
+                    if self._stopping:
+                        raise _Stopping() from None
                     await asyncio.sleep(self._poll_seconds)
             try:
                 yield
@@ -181,4 +210,6 @@ class OutboxRelay:
             await connection.commit()
             if got:
                 return
+            if self._stopping:
+                raise _Stopping()
             await asyncio.sleep(self._poll_seconds)
