@@ -34,6 +34,7 @@ class SelfServiceRepository:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self._tracked: dict[str, TrackedReferralRow | None] = {}  # loaded (None: not yet)
 
     @property
     def _dialect(self) -> str:
@@ -155,25 +156,32 @@ class SelfServiceRepository:
     # -- referrals, as the carer sees them ---------------------------------------------------
 
     async def load_tracked(self, referral_ids: Iterable[str]) -> None:
-        """Read these referrals' rows in one query; ``track_referral`` then finds them."""
+        """Read these referrals' rows in one query; ``track_referral`` then finds them (or
+        knows they are new) without a query each."""
         wanted = list(set(referral_ids))
         for start in range(0, len(wanted), 500):
-            await self.session.execute(
-                select(TrackedReferralRow).where(
-                    col(TrackedReferralRow.referral_id).in_(wanted[start : start + 500])
-                )
+            chunk = wanted[start : start + 500]
+            rows = await self.session.execute(
+                select(TrackedReferralRow).where(col(TrackedReferralRow.referral_id).in_(chunk))
             )
+            found = {row.referral_id: row for row in rows.scalars()}
+            self._tracked.update({i: found.get(i) for i in chunk})
 
     async def track_referral(self, data: dict[str, Any], at: datetime) -> None:
-        row = await self.session.get(TrackedReferralRow, data["referral_id"])
+        referral_id = data["referral_id"]
+        if referral_id in self._tracked:
+            row = self._tracked[referral_id]
+        else:
+            row = await self.session.get(TrackedReferralRow, referral_id)
         if row is None:
             row = TrackedReferralRow(
-                referral_id=data["referral_id"],
+                referral_id=referral_id,
                 carer_id=data["carer_id"],
                 service=data["service"],
                 status=data["status"],
                 created_at=at,
             )
+            self._tracked[referral_id] = row
         row.carer_id, row.status, row.updated_at = data["carer_id"], data["status"], at
         row.due_by = data.get("due_by") or row.due_by
         row.reason = data.get("reason")
