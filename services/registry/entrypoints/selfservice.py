@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from services.registry.domain.access import SlidingWindow
 from services.registry.domain.support import is_under_16
 from services.registry.entrypoints import selfservice_forms as forms
 from services.registry.entrypoints.selfservice_web import PREFIX, SelfServiceWeb, selfservice_web
@@ -65,6 +66,19 @@ async def checked_form(request: Request, w: SelfServiceWeb) -> Any:
     form = await request.form()
     verify_csrf(request, str(form.get("csrf_token") or ""), w.settings.token_secret)
     return form
+
+
+async def posted_form(
+    request: Request, w: SelfServiceWeb, limiter: SlidingWindow | None = None
+) -> Any:
+    """The posted form, or the page refusing it: a bad CSRF token (403) or, with a
+    ``limiter``, too many posts from this client (429). Every form handler starts here."""
+    try:
+        form = await checked_form(request, w)
+    except CsrfError as error:
+        return csrf_failed(request, w, error)
+    wait = w.too_many(limiter, request) if limiter is not None else 0
+    return slow_down(request, w, wait) if wait else form
 
 
 def csrf_failed(request: Request, w: SelfServiceWeb, error: CsrfError) -> Response:
@@ -126,13 +140,9 @@ async def tell_us_page(request: Request) -> Response:
 async def tell_us_submit(request: Request) -> Response:
     w = selfservice_web(request)
     easy = is_easy(request)
-    try:
-        form = await checked_form(request, w)
-    except CsrfError as error:
-        return csrf_failed(request, w, error)
-    wait = w.too_many(w.form_limiter, request)
-    if wait:
-        return slow_down(request, w, wait)
+    form = await posted_form(request, w, w.form_limiter)
+    if isinstance(form, Response):
+        return form
     body, errors = forms.identification_from_form(form, easy=easy)
     if errors:
         context = form_context(form, errors, easy)

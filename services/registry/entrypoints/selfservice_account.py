@@ -24,13 +24,11 @@ from services.registry.domain.support import (
 from services.registry.entrypoints import selfservice_forms as forms
 from services.registry.entrypoints.selfservice import (
     EASY,
-    checked_form,
-    csrf_failed,
     is_easy,
     pages,
+    posted_form,
     problem,
     router,
-    slow_down,
 )
 from services.registry.entrypoints.selfservice_web import (
     CHALLENGE_COOKIE,
@@ -39,7 +37,6 @@ from services.registry.entrypoints.selfservice_web import (
     selfservice_web,
 )
 from services.registry.service_layer import selfservice as cases
-from shared.web.csrf import CsrfError
 from shared.web.forms import FieldError
 
 __all__ = ["router"]
@@ -63,13 +60,9 @@ async def check_page(request: Request) -> Response:
 @pages("/check", "POST", summary="Check your support: send a one-time code")
 async def check_submit(request: Request) -> Response:
     w = selfservice_web(request)
-    try:
-        form = await checked_form(request, w)
-    except CsrfError as error:
-        return csrf_failed(request, w, error)
-    wait = w.too_many(w.signin_limiter, request)
-    if wait:
-        return slow_down(request, w, wait)
+    form = await posted_form(request, w, w.signin_limiter)
+    if isinstance(form, Response):
+        return form
     typed = str(form.get("identifier") or "").strip()
     dob = forms.date_of_birth(form)
     errors = []
@@ -106,13 +99,9 @@ async def code_page(request: Request) -> Response:
 @pages("/check/code", "POST", summary="Check your support: sign in with the code")
 async def code_submit(request: Request) -> Response:
     w = selfservice_web(request)
-    try:
-        form = await checked_form(request, w)
-    except CsrfError as error:
-        return csrf_failed(request, w, error)
-    wait = w.too_many(w.signin_limiter, request)
-    if wait:
-        return slow_down(request, w, wait)
+    form = await posted_form(request, w, w.signin_limiter)
+    if isinstance(form, Response):
+        return form
     challenge_id = request.cookies.get(CHALLENGE_COOKIE)
     if not challenge_id:
         return _see_other(_here(request, "/check"))
@@ -201,10 +190,9 @@ async def support_page(request: Request) -> Response:
 @pages("/your-support/consent", "POST", summary="Your support: change what you agree to")
 async def consent_submit(request: Request) -> Response:
     w = selfservice_web(request)
-    try:
-        form = await checked_form(request, w)
-    except CsrfError as error:
-        return csrf_failed(request, w, error)
+    form = await posted_form(request, w)
+    if isinstance(form, Response):
+        return form
     found = await _signed_in(request, w)
     if found is None:
         return _signed_out(request, w)
@@ -217,10 +205,9 @@ async def consent_submit(request: Request) -> Response:
 @pages("/your-support/contact", "POST", summary="Your support: change how we contact you")
 async def contact_submit(request: Request) -> Response:
     w = selfservice_web(request)
-    try:
-        form = await checked_form(request, w)
-    except CsrfError as error:
-        return csrf_failed(request, w, error)
+    form = await posted_form(request, w)
+    if isinstance(form, Response):
+        return form
     found = await _signed_in(request, w)
     if found is None:
         return _signed_out(request, w)
@@ -256,10 +243,9 @@ async def erase_page(request: Request) -> Response:
 @pages("/your-support/erase", "POST", summary="Your support: confirm erasure")
 async def erase_submit(request: Request) -> Response:
     w = selfservice_web(request)
-    try:
-        form = await checked_form(request, w)
-    except CsrfError as error:
-        return csrf_failed(request, w, error)
+    form = await posted_form(request, w)
+    if isinstance(form, Response):
+        return form
     found = await _signed_in(request, w)
     if found is None:
         return _signed_out(request, w)
@@ -281,10 +267,9 @@ async def erase_submit(request: Request) -> Response:
 @pages("/sign-out", "POST", summary="Check your support: sign out")
 async def sign_out(request: Request) -> Response:
     w = selfservice_web(request)
-    try:
-        await checked_form(request, w)
-    except CsrfError as error:
-        return csrf_failed(request, w, error)
+    form = await posted_form(request, w)
+    if isinstance(form, Response):
+        return form
     response = w.render(request, "selfservice/signed_out.html", {"easy": is_easy(request)})
     w.end_session(response)
     return response
