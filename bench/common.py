@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
 import platform
 import random
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from shared.events import CloudEvent, is_valid_nhs_number
 from shared.kafka.admin import ensure_topics
@@ -19,6 +24,7 @@ from shared.kafka.local_broker import LocalKafka
 from shared.topics import namespaced
 
 RESULTS = Path(__file__).resolve().parent / "results"
+REPO = Path(__file__).resolve().parents[1]
 
 
 @contextlib.contextmanager
@@ -127,3 +133,49 @@ def report(name: str, figures: dict[str, Any]) -> Path:
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(figures, indent=2))
     return path
+
+
+def bench_database(cluster: Any, name: str) -> tuple[str, str]:
+    """(URL, label) of a fresh database for a benchmark: PostgreSQL, else a SQLite file."""
+    if cluster is not None:
+        cluster.create_database(name)
+        return cluster.url(name), "PostgreSQL"
+    return f"sqlite+aiosqlite:///{tempfile.mkdtemp()}/{name}.db", "SQLite"
+
+
+def start_service(
+    service: str, bootstrap: str, ns: str, database_url: str, port: int
+) -> tuple[subprocess.Popen[bytes], Path]:
+    """``python -m services.<service> serve`` as its own process, logging to a file."""
+    prefix = service.upper()
+    env = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "KAFKA_TOPIC_NAMESPACE": ns,
+        f"{prefix}_DATABASE_URL": database_url,
+        f"{prefix}_HTTP_PORT": str(port),
+        "LOG_LEVEL": "WARNING",
+        "KAFKA_BATCH_SIZE": os.environ.get("KAFKA_BATCH_SIZE", "500"),
+    }
+    log = Path(tempfile.mkdtemp()) / f"{service}.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", f"services.{service}", "serve"],
+        cwd=REPO,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    return process, log
+
+
+async def wait_healthy(ports: list[int], tries: int = 300) -> None:
+    """Until each service answers ``/health`` with 200 (or ``tries`` polls 0.2 s apart)."""
+    async with httpx.AsyncClient() as client:
+        for port in ports:
+            for _ in range(tries):
+                try:
+                    if (await client.get(f"http://127.0.0.1:{port}/health")).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.2)

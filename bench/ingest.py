@@ -18,23 +18,29 @@ import asyncio
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-import httpx
 import psutil
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from sqlalchemy import text
 
-from bench.common import identification, kafka, namespace, nhs_numbers, postgres, report
+from bench.common import (
+    bench_database,
+    identification,
+    kafka,
+    namespace,
+    nhs_numbers,
+    postgres,
+    report,
+    start_service,
+    wait_healthy,
+)
 from services.registry.__main__ import MIGRATIONS
 from shared import topics
 from shared.db import make_engine
 from shared.kafka.local_broker import free_ports
 from shared.migrations import upgrade_async
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 async def raw_ceiling(bootstrap: str, ns: str, payloads: list[bytes]) -> float:
@@ -89,18 +95,10 @@ async def registry_rate(
 ) -> dict[str, float]:
     await upgrade_async(MIGRATIONS, database_url)
     ports = free_ports(instances)
-    processes = [_start_registry(bootstrap, ns, database_url, port) for port in ports]
+    processes = [start_service("registry", bootstrap, ns, database_url, port) for port in ports]
     profiler = _profile(processes[0][0].pid)
     try:
-        async with httpx.AsyncClient() as client:
-            for port in ports:
-                for _ in range(300):
-                    try:
-                        if (await client.get(f"http://127.0.0.1:{port}/health")).status_code == 200:
-                            break
-                    except httpx.HTTPError:
-                        pass
-                    await asyncio.sleep(0.2)
+        await wait_healthy(ports)
         await asyncio.sleep(1.0 + instances)  # let the consumer group settle on its partitions
         engine = make_engine(database_url)
         watched = [psutil.Process(p.pid) for p, _ in processes]
@@ -147,29 +145,6 @@ def _cpu(process: psutil.Process) -> float:
     return float(times.user + times.system)
 
 
-def _start_registry(
-    bootstrap: str, ns: str, database_url: str, port: int
-) -> tuple[subprocess.Popen[bytes], Path]:
-    env = {
-        **os.environ,
-        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-        "KAFKA_TOPIC_NAMESPACE": ns,
-        "REGISTRY_DATABASE_URL": database_url,
-        "REGISTRY_HTTP_PORT": str(port),
-        "LOG_LEVEL": "WARNING",
-        "KAFKA_BATCH_SIZE": os.environ.get("KAFKA_BATCH_SIZE", "500"),
-    }
-    log = Path(tempfile.mkdtemp()) / "registry.log"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "services.registry", "serve"],
-        cwd=REPO,
-        env=env,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    return process, log
-
-
 def _profile(pid: int) -> subprocess.Popen[bytes] | None:
     """``BENCH_PYSPY=out.txt``: py-spy samples the first registry process (raw format)."""
     target = os.environ.get("BENCH_PYSPY")
@@ -191,12 +166,7 @@ async def main(events: int, instances: int) -> None:
         raw = await raw_ceiling(
             bootstrap, namespace(bootstrap, "raw"), [v for _, v in identifications]
         )
-        if cluster is not None:
-            cluster.create_database("bench_registry")
-            database_url, database = cluster.url("bench_registry"), "PostgreSQL"
-        else:
-            database_url = f"sqlite+aiosqlite:///{tempfile.mkdtemp()}/registry.db"
-            database = "SQLite"
+        database_url, database = bench_database(cluster, "bench_registry")
         registry = await registry_rate(
             bootstrap, namespace(bootstrap, "reg"), database_url, identifications, instances
         )

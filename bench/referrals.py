@@ -17,21 +17,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import subprocess
-import sys
-import tempfile
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
-import httpx
 import psutil
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import text
 
-from bench.common import kafka, namespace, postgres, report
+from bench.common import (
+    bench_database,
+    kafka,
+    namespace,
+    postgres,
+    report,
+    start_service,
+    wait_healthy,
+)
 from bench.ingest import raw_ceiling
 from services.referrals.__main__ import MIGRATIONS
 from shared import topics
@@ -40,7 +42,6 @@ from shared.events import CloudEvent
 from shared.kafka.local_broker import free_ports
 from shared.migrations import upgrade_async
 
-REPO = Path(__file__).resolve().parents[1]
 STORY = (
     "I look after my mum most evenings and weekends. She has dementia and needs help with "
     "washing, meals and her medicines. I work full time and I am tired; I would like someone "
@@ -80,33 +81,10 @@ async def referrals_rate(
 ) -> dict[str, float]:
     await upgrade_async(MIGRATIONS, database_url)
     port = free_ports(1)[0]
-    env = {
-        **os.environ,
-        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-        "KAFKA_TOPIC_NAMESPACE": ns,
-        "REFERRALS_DATABASE_URL": database_url,
-        "REFERRALS_HTTP_PORT": str(port),
-        "LOG_LEVEL": "WARNING",
-        "KAFKA_BATCH_SIZE": os.environ.get("KAFKA_BATCH_SIZE", "500"),
-    }
-    log = Path(tempfile.mkdtemp()) / "referrals.log"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "services.referrals", "serve"],
-        cwd=REPO,
-        env=env,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
+    process, log = start_service("referrals", bootstrap, ns, database_url, port)
     expected = 2 * len(payloads)
     try:
-        async with httpx.AsyncClient() as client:
-            for _ in range(300):
-                try:
-                    if (await client.get(f"http://127.0.0.1:{port}/health")).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                await asyncio.sleep(0.2)
+        await wait_healthy([port])
         await asyncio.sleep(1.0)  # let the consumer group settle on its partitions
         engine = make_engine(database_url)
         cpu_before = psutil.Process(process.pid).cpu_times()
@@ -149,12 +127,7 @@ async def main(events: int) -> None:
     size = sum(len(v) for _, v in payloads) / events
     with kafka() as bootstrap, postgres() as cluster:
         raw = await raw_ceiling(bootstrap, namespace(bootstrap, "raw"), [v for _, v in payloads])
-        if cluster is not None:
-            cluster.create_database("bench_referrals")
-            database_url, database = cluster.url("bench_referrals"), "PostgreSQL"
-        else:
-            database_url = f"sqlite+aiosqlite:///{tempfile.mkdtemp()}/referrals.db"
-            database = "SQLite"
+        database_url, database = bench_database(cluster, "bench_referrals")
         made = await referrals_rate(bootstrap, namespace(bootstrap, "ref"), database_url, payloads)
     figures = {
         "events": events,
