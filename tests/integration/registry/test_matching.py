@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from services.registry.bootstrap import Registry, bootstrap
 from services.registry.settings import RegistrySettings
@@ -216,10 +217,18 @@ async def test_one_person_reported_on_two_partitions_at_once_is_one_record(
         found = await eventually(lambda: _settled(registry, runs), timeout=60)
         assert sorted(c.nhs_number for c in found) == sorted(numbers)
         assert all(len(c.sources) == 2 for c in found)
+        # The records are committed; their events reach Kafka when the relay (whichever
+        # instance holds the relay lock) has emptied the outbox. Count them after that.
+        await eventually(lambda: _outbox_empty(registry), timeout=30)
         registered = await of_type(kafka_bootstrap, namespace, topics.REGISTRY, "carer.registered")
         assert len(registered) == runs  # once per person
     finally:
         await second.runtime.stop()
+
+
+async def _outbox_empty(registry: Registry) -> bool:
+    async with registry.runtime.sessions() as session:
+        return await session.scalar(text("SELECT count(*) FROM outbox")) == 0
 
 
 async def _settled(registry: Registry, runs: int) -> list | None:
