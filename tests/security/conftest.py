@@ -141,9 +141,8 @@ def stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
     create_topics(kafka_bootstrap, namespace)
     ports = free_ports(len(SERVICES) + 3)
     smtp_port, smtp_http_port, notify_port = ports[-3:]
-    stack = Stack(
-        kafka_bootstrap, namespace, dict(zip(SERVICES, ports, strict=False)), smtp_http_port, workdir
-    )
+    service_ports = dict(zip(SERVICES, ports, strict=False))
+    stack = Stack(kafka_bootstrap, namespace, service_ports, smtp_http_port, workdir)
     smtp = OwnedProcess.python_module(
         "smtp-sink",
         "shared.devservers.smtp_sink",
