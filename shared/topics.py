@@ -42,7 +42,13 @@ TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(
         REGISTRY,
         6,
-        event_types=("carer.registered", "carer.updated", "carer.merged", "carer.erased"),
+        event_types=(
+            "carer.registered",
+            "carer.updated",
+            "carer.merged",
+            "carer.erased",
+            "consent.widened",
+        ),
     ),
     # Compacted: a new partner reads the latest status of every carer, and an erased
     # carer's tombstone removes the last copy of their status.

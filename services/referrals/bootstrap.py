@@ -77,6 +77,7 @@ def bootstrap(
         handlers(),
         partial(parse_event, accepted=REGISTRY_EVENTS),
         batch_handlers=batch_handlers(level),
+        ignored={"consent.widened"},  # the carer.updated that goes with it carries the consent
     )
     kafka.register_subscribers(runtime.broker, processor, settings)
 

@@ -31,6 +31,7 @@ OUTBOUND_BODIES: dict[str, type[BaseModel]] = {
     "carer.updated": outbound.CarerUpdated,
     "carer.merged": outbound.CarerMerged,
     "carer.erased": outbound.CarerErased,
+    "consent.widened": outbound.ConsentWidened,
     "carer.status": outbound.CarerStatus,
     "referral.created": outbound.ReferralCreated,
     "referral.accepted": outbound.ReferralAccepted,

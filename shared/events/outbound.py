@@ -109,6 +109,33 @@ class CarerErased(OutboundModel):
     carer_id: CarerId
 
 
+class ConsentRecorder(OutboundModel):
+    """Who recorded a consent change: the organisation (or the carer's own self-service)."""
+
+    kind: IdentifierKind
+    org_code: str | None = None
+    org_name: str | None = None
+
+
+class ConsentWidened(OutboundModel):
+    """``consent.widened``: the carer's consent now shares with more partners or allows contact.
+
+    Why: widening is the one consent change someone other than the carer could want to make
+    for them, so every applied widening is announced and the notifications service tells the
+    carer on their own channel ("You agreed to share ... recorded by ...; if this is wrong, tell
+    us"). Narrowing is never announced this way: it can only protect the carer.
+    """
+
+    carer_id: CarerId
+    added_share_with: list[Partner]
+    contact_added: bool
+    share_with: list[Partner]
+    contact: bool
+    recorded_by: ConsentRecorder
+    on_behalf_of: Literal["carer"] = "carer"
+    recorded_at: AwareDatetime
+
+
 # --- carers.status.v1 -----------------------------------------------------------------------
 
 
