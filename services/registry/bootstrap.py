@@ -11,7 +11,7 @@ from functools import partial
 
 from fastapi import FastAPI
 
-from services.registry.entrypoints import fhir, http, kafka, selfservice_web
+from services.registry.entrypoints import fhir, http, kafka, reads, selfservice_web
 from services.registry.service_layer.handlers import (
     BATCH_HANDLERS,
     HANDLERS,
@@ -94,6 +94,7 @@ def bootstrap(
     )
     app.state.unit_of_work = unit_of_work
     app.include_router(http.router)
+    app.include_router(reads.router)
     app.include_router(fhir.router)
     selfservice_web.install(app, settings, unit_of_work)
     return Registry(settings, runtime, processor, referral_processor, app)

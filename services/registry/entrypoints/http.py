@@ -1,4 +1,4 @@
-"""The registry's HTTP API (contract section 5): ingest, consent-scoped reads, reviews."""
+"""The registry's HTTP API (contract section 5): ingest and reviews (reads: ``reads.py``)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, HTTPException, Request, status
 from pydantic import BaseModel, model_validator
 
-from services.registry.adapters.orm import AuditEntry
-from services.registry.domain.model import Carer
 from services.registry.service_layer.handlers import (
     ReviewConflict,
     resolve_review,
@@ -23,11 +21,7 @@ from shared.ingest import envelope_from_request, publish_inbound
 router = APIRouter()
 
 Identifier = Annotated[Principal, Depends(require_role("gp", "hospital", "council", "vasl"))]
-Reader = Annotated[Principal, Depends(require_role("council", "vasl", "gp", "admin"))]
 Council = Annotated[Principal, Depends(require_role("council", "admin"))]
-
-# The partner whose consent a reader needs; admin reads for the data controller.
-PARTNER_OF_ROLE = {"council": "council", "vasl": "vasl", "gp": "gp"}
 
 
 def _uow(request: Request) -> RegistryUnitOfWork:
@@ -54,66 +48,6 @@ async def post_identification(
     runtime = request.app.state.runtime
     await publish_inbound(runtime.producer, envelope, key, runtime.settings.topic(topics.INBOUND))
     return {"id": envelope.id, "status": "accepted"}
-
-
-async def _read(
-    request: Request,
-    principal: Principal,
-    action: str,
-    carer_id: str | None = None,
-    nhs_number: str | None = None,
-) -> dict[str, Any]:
-    """Find, check consent, audit (whatever the outcome), answer."""
-    async with _uow(request) as uow:
-        uow.carers.lock_rows = False
-        carer = (
-            await uow.carers.get(carer_id)
-            if carer_id
-            else await uow.carers.by_nhs_number(nhs_number or "")
-        )
-        partner = PARTNER_OF_ROLE.get(principal.role)
-        if carer is None:
-            outcome = "not_found"
-        elif partner and partner not in (carer.consent.get("share_with") or []):
-            outcome = "refused"
-        else:
-            outcome = "allowed"
-        uow.carers.audit(
-            AuditEntry(
-                subject=principal.subject,
-                role=principal.role,
-                org=principal.org,
-                action=action,
-                carer_id=carer.carer_id if carer else None,
-                outcome=outcome,
-            )
-        )
-        await uow.commit()
-    if carer is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such carer")
-    if outcome == "refused":
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
-            f"the carer has not consented to share their record with {partner}",
-        )
-    return carer_view(carer)
-
-
-@router.get("/carers", summary="Find a carer by NHS number (consent-scoped, audited)")
-async def find_carer(request: Request, principal: Reader, nhs_number: str) -> dict[str, Any]:
-    return await _read(request, principal, "find_by_nhs_number", nhs_number=nhs_number)
-
-
-@router.get("/carers/{carer_id}", summary="A carer's record and status (consent-scoped, audited)")
-async def get_carer(request: Request, principal: Reader, carer_id: str) -> dict[str, Any]:
-    return await _read(request, principal, "read", carer_id=carer_id)
-
-
-def carer_view(carer: Carer) -> dict[str, Any]:
-    now = datetime.now(UTC)
-    document = carer.to_document()
-    document.pop("published_category", None)
-    return {**document, "category": carer.category(now), "status": carer.status(now)}
 
 
 class Resolution(BaseModel):

@@ -38,19 +38,19 @@ async def test_reads_are_scoped_by_role_and_consent_and_every_read_is_audited(
     assert by_number.status_code == 200 and by_number.json()["carer_id"] == carer.carer_id
 
     vasl = await registry_http.get(f"/carers/{carer.carer_id}", headers=token("vasl", "VASL"))
-    assert vasl.status_code == 403
-    assert "not consented to share their record with vasl" in vasl.json()["detail"]
+    missing = await registry_http.get("/carers/nobody", headers=token("admin"))
+    # Not permitted looks exactly like not found: existence does not leak (contract 6.4).
+    assert vasl.status_code == missing.status_code == 404
+    assert vasl.json() == missing.json() == {"detail": "no such carer"}
     hospital = await registry_http.get(f"/carers/{carer.carer_id}", headers=token("hospital"))
     assert hospital.status_code == 403  # hospitals identify carers; they do not read records
-    missing = await registry_http.get("/carers/nobody", headers=token("admin"))
-    assert missing.status_code == 404
 
     async with registry.unit_of_work() as uow:
         entries = await uow.carers.audit_entries(carer.carer_id)
     assert [(e.role, e.org, e.action, e.outcome) for e in entries] == [
         ("council", "LCC", "read", "allowed"),
         ("gp", "C82001", "find_by_nhs_number", "allowed"),
-        ("vasl", "VASL", "read", "refused"),
+        ("vasl", "VASL", "read", "refused:consent"),
     ]
     assert all(e.subject and e.at for e in entries)  # who and when; never the data
 
