@@ -159,6 +159,13 @@ def bootstrap(
             on_queued=lambda: dispatcher.wake(),  # bound below, before any commit
         )
 
+    codes = SigninCodes(
+        signin_templates(),
+        code_key(settings.token_secret),
+        clock,
+        settings.help_phone,
+        settings.sender_name,
+    )
     dispatcher = Dispatcher(
         unit_of_work,
         providers,
@@ -171,6 +178,7 @@ def bootstrap(
         batch_size=settings.dispatch_batch,
         poll_seconds=settings.dispatch_poll_seconds,
         engine=runtime.engine,
+        reveal=codes.reveal,
     )
     handlers, batch_handlers = make_handlers(policy)
     processor = EventProcessor(
@@ -180,13 +188,6 @@ def bootstrap(
         partial(parse_event, accepted=CONSUMED),
         ignored=set(CONSUMED) - set(handlers) - set(batch_handlers),
         batch_handlers=batch_handlers,
-    )
-    codes = SigninCodes(
-        signin_templates(),
-        code_key(settings.token_secret),
-        clock,
-        settings.help_phone,
-        settings.sender_name,
     )
     signin_processor = EventProcessor(
         "notifications",

@@ -68,3 +68,20 @@ class NotificationRow(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
     sent_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
     completed_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+
+
+class ReadAuditRow(SQLModel, table=True):
+    """Who looked at which carer's messages (or which status list), when, and whether they
+    were allowed; never what they saw (contract 6.4: every read of a notification is audited).
+    """
+
+    __tablename__ = "notifications_audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True), index=True)
+    subject: str = Field(max_length=200)
+    role: str = Field(max_length=20)
+    org: str = Field(max_length=40)
+    action: str = Field(max_length=40)
+    carer_id: str | None = Field(default=None, max_length=36, index=True)
+    outcome: str = Field(max_length=20)

@@ -1,7 +1,9 @@
 """The notifications API (contract section 5), delivery receipts and unsubscribe links.
 
 - ``GET /notifications?carer_id=`` (council, admin): what was sent to a carer, with status;
-  ``?status=staff-task`` lists the letters and calls staff have to make.
+  ``?status=staff-task`` lists the letters and calls staff have to make. Every read is
+  audited (who, role, organisation, which carer or status; never the messages), and a
+  sign-in code never appears in a subject or body here (it is never stored).
 - ``POST /notifications/receipts``: GOV.UK Notify's delivery receipt callback, authorised by
   the bearer token configured in Notify (``NOTIFICATIONS_CALLBACK_TOKEN``).
 - ``GET /unsubscribe/{token}`` shows a page with a button; ``POST`` unsubscribes (also the
@@ -20,6 +22,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, s
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
+from services.notifications.adapters.orm import ReadAuditRow
 from services.notifications.domain.model import carer_for_unsubscribe_token
 from services.notifications.service_layer.receipts import apply_receipt, unsubscribe_from_email
 from shared.auth import Principal, require_role
@@ -76,6 +79,17 @@ async def list_notifications(
         )
     async with request.app.state.unit_of_work() as uow:
         rows = await uow.notifications_for(carer_id, status_)
+        uow.audit(
+            ReadAuditRow(
+                subject=principal.subject,
+                role=principal.role,
+                org=principal.org,
+                action="list_for_carer" if carer_id is not None else "list_by_status",
+                carer_id=carer_id[:36] if carer_id is not None else None,
+                outcome="allowed",
+            )
+        )
+        await uow.commit()
     return [NotificationPublic.model_validate(row, from_attributes=True) for row in rows]
 
 

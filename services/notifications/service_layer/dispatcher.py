@@ -47,11 +47,14 @@ from services.notifications.adapters.providers.base import (
 from services.notifications.domain.model import Status
 from services.notifications.domain.quiet_hours import QuietHours
 from services.notifications.domain.retry import RetryPolicy, SendFailure, scrub
+from services.notifications.domain.secrets import withhold
 from services.notifications.service_layer.events import publish, publish_sent
 from services.notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 from shared.faults import failpoint
 
 log = logging.getLogger(__name__)
+# (subject, body, secret) a claimed record is sent with: a sign-in code is put back in here.
+Reveal = Callable[[Row[Any]], tuple[str | None, str, str | None]]
 UNKNOWN_OUTCOME = (
     "the send may or may not have reached the provider before a restart, and it cannot be "
     "asked; not sent again so the carer is not sent it twice"
@@ -89,6 +92,7 @@ class Dispatcher:
         poll_seconds: float = 1.0,
         engine: AsyncEngine | None = None,
         rand: Callable[[], float] = random.random,
+        reveal: Reveal | None = None,
     ) -> None:
         self._uow = uow_factory
         self._providers = providers
@@ -100,6 +104,8 @@ class Dispatcher:
         self._poll_seconds = poll_seconds
         self._engine = engine
         self._rand = rand
+        self._reveal = reveal
+        self._secrets: dict[str, str] = {}  # notification id -> code, only while in flight
         self._provider_names = {channel: p.name for channel, p in providers.items()}
         self._wake = asyncio.Event()
         self.sent = 0
@@ -164,18 +170,27 @@ class Dispatcher:
             return found, None
         claimed = [(self._claimed_message(row), bool(row.uncertain)) for row in rows]
         failpoint("notifications.before_provider")
-        outcomes = await asyncio.gather(*(self._attempt(m, u) for m, u in claimed))
-        await self._record(outcomes, {m.notification_id: m.recipient for m, _ in claimed})
+        try:
+            outcomes = await asyncio.gather(*(self._attempt(m, u) for m, u in claimed))
+            await self._record(outcomes, {m.notification_id: m.recipient for m, _ in claimed})
+        finally:
+            for message, _ in claimed:
+                self._secrets.pop(message.notification_id, None)
         failpoint("notifications.after_recording")
         return found, None
 
     def _claimed_message(self, row: Row[Any]) -> OutgoingMessage:
+        subject, body, secret = (
+            self._reveal(row) if self._reveal is not None else (row.subject, row.body, None)
+        )
+        if secret:
+            self._secrets[row.notification_id] = secret
         return OutgoingMessage(
             notification_id=row.notification_id,
             channel=row.channel,
             recipient=row.recipient,
-            subject=row.subject,
-            body=row.body,
+            subject=subject,
+            body=body,
             unsubscribe_url=self._unsubscribe_url(row.carer_id) if row.channel == "email" else None,
         )
 
@@ -227,6 +242,7 @@ class Dispatcher:
                     assert outcome.failure is not None
                     row.updated_at = now
                     reason = scrub(outcome.failure.reason, recipients[outcome.notification_id])
+                    reason = withhold(reason, self._secrets.get(outcome.notification_id, ""))
                     self._record_failure(uow, row, outcome, reason, now)
             await uow.commit()
         self.sent += len(recorded)

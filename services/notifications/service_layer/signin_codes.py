@@ -7,6 +7,11 @@ unique per (event, template, carer), committed before the dispatcher calls the p
 redelivered request never sends a second code. Unlike referral news, a code is sent at once
 whatever the hour (the carer is waiting for it) and whatever their consent to be contacted
 about support (they asked for it); it is not sent once it has expired.
+
+The code itself is never stored (contract 6.5): the record holds the text with
+``[code hidden]`` where the code goes and the challenge id it is derived from; the
+dispatcher asks :meth:`SigninCodes.reveal` for the real text just before the provider call.
+The subject line never carries the code (it shows in lock screens and mail lists).
 """
 
 from __future__ import annotations
@@ -22,7 +27,8 @@ from services.notifications.adapters.clock import Clock
 from services.notifications.adapters.orm import NotificationRow
 from services.notifications.adapters.template_files import load_templates
 from services.notifications.domain.model import Status, idempotency_key
-from services.notifications.domain.templates import TemplateSet
+from services.notifications.domain.secrets import CODE_WITHHELD, reveal
+from services.notifications.domain.templates import PLACEHOLDER, TemplateSet
 from services.notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 from shared.events import CloudEvent
 from shared.events.selfservice import SigninCodeRequested
@@ -38,6 +44,11 @@ def signin_templates() -> TemplateSet:
     templates = load_templates(TEMPLATES_DIR)
     problems = templates.problems([TEMPLATE_ID])
     problems = [p for p in problems if "_footer" not in p]  # codes carry no unsubscribe link
+    problems += [
+        f"{t.name}: the subject line must not show the code"
+        for t in templates.templates.values()
+        if t.id == TEMPLATE_ID and "code" in PLACEHOLDER.findall(t.subject or "")
+    ]
     if problems:
         raise ValueError("sign-in templates: " + "; ".join(problems))
     return templates
@@ -68,7 +79,7 @@ class SigninCodes:
             carer_id=request.carer_id,
             event_id=envelope.id,
             event_type=envelope.type,
-            context=json.dumps({"event_type": envelope.type}),
+            context=json.dumps({"event_type": envelope.type, "challenge_id": request.challenge_id}),
             template_id=TEMPLATE_ID,
             channel=request.channel,
             status=Status.NOT_SENT,
@@ -81,7 +92,7 @@ class SigninCodes:
             minutes = math.ceil((request.expires_at - now).total_seconds() / 60)
             subject, body = template.render(
                 {
-                    "code": signin_code(self.key, request.challenge_id),
+                    "code": CODE_WITHHELD,
                     "minutes": str(max(1, minutes)),
                     "given_name": (request.given_name or "").strip() or "there",
                     "help_phone": self.help_phone,
@@ -97,3 +108,16 @@ class SigninCodes:
             )
             uow.queued()
         uow.add_notification(row)
+
+    def reveal(self, row: Any) -> tuple[str | None, str, str | None]:
+        """(subject, body, the code) of a claimed record as the provider must get it.
+
+        Only sign-in code records hold a withheld code; others pass through unchanged.
+        """
+        if row.template_id != TEMPLATE_ID:
+            return row.subject, row.body, None
+        challenge_id = json.loads(row.context or "{}").get("challenge_id")
+        if not challenge_id:
+            return row.subject, row.body, None
+        code = signin_code(self.key, challenge_id)
+        return row.subject, reveal(row.body, code), code

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.notifications.adapters.orm import ContactRow, NotificationRow
+from services.notifications.adapters.orm import ContactRow, NotificationRow, ReadAuditRow
 from services.notifications.domain.model import Contact, Status
 from shared.messaging.tables import utcnow
 from shared.messaging.uow import UnitOfWork
@@ -168,6 +168,16 @@ class NotificationsUnitOfWork(UnitOfWork):
             self.session.expunge(row)  # a read: snapshots that outlive the transaction
         return rows
 
+    def audit(self, entry: ReadAuditRow) -> None:
+        """Record a read in this transaction: a read writes nothing else."""
+        self.session.add(entry)
+
+    async def audit_entries(self, carer_id: str | None = None) -> list[ReadAuditRow]:
+        query = select(ReadAuditRow).order_by(col(ReadAuditRow.id))
+        if carer_id is not None:
+            query = query.where(ReadAuditRow.carer_id == carer_id)
+        return list((await self.session.exec(query)).all())
+
     async def status_counts(self) -> dict[str, int]:
         """How many records are in each status (operations, tests, benchmarks)."""
         query = select(NotificationRow.status, func.count()).group_by(NotificationRow.status)
@@ -301,6 +311,8 @@ class NotificationsUnitOfWork(UnitOfWork):
                 t.c.subject,
                 t.c.body,
                 t.c.uncertain,
+                t.c.template_id,
+                t.c.context,
             )
         )
         claimed = list((await self.session.exec(claim)).all())  # type: ignore[call-overload]
