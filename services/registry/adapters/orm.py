@@ -75,3 +75,27 @@ class AuditEntry(SQLModel, table=True):
     action: str = Field(max_length=40)
     carer_id: str | None = Field(default=None, max_length=36, index=True)
     outcome: str = Field(max_length=20)
+
+
+class ClaimRow(SQLModel, table=True):
+    """Something said about a carer that is held until the carer or an officer confirms it.
+
+    ``kind`` ``identification``: a self-identification ("Tell us you are a carer") that
+    matched an existing record; ``proposal`` holds its envelope, applied only on
+    confirmation. ``consent``: a partner widening sharing to itself; ``proposal`` holds what
+    it would add. Personal data: deleted with the carer on erasure.
+    """
+
+    __tablename__ = "claims"
+
+    claim_id: str = Field(primary_key=True, max_length=36)
+    carer_id: str = Field(max_length=36, index=True)
+    kind: str = Field(max_length=20)
+    status: str = Field(default="pending", max_length=20, index=True)
+    event_id: str = Field(max_length=200, index=True)
+    source: str = Field(max_length=200)
+    proposal: str = Field(sa_type=sa.Text, description="JSON: what applying it would do")
+    recorded_by: str = Field(sa_type=sa.Text, description="JSON: who said it")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+    decided_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    decided_by: str | None = Field(default=None, sa_type=sa.Text, description="JSON: who")
