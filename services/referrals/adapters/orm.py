@@ -50,5 +50,24 @@ class ErasedCarerRow(SQLModel, table=True):
     erased_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
 
 
+class ReadAuditRow(SQLModel, table=True):
+    """Who read which referral (and so which carer's story), when, and whether they were
+    allowed; never what they saw (contract 6.4). A queue page writes one row per referral
+    on it, so "who has seen this carer's story" is one query."""
+
+    __tablename__ = "referrals_audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=sa.DateTime(timezone=True), index=True)
+    subject: str = Field(max_length=200)
+    role: str = Field(max_length=20)
+    org: str = Field(max_length=40)
+    action: str = Field(max_length=40)
+    referral_id: str | None = Field(default=None, max_length=36, index=True)
+    carer_id: str | None = Field(default=None, max_length=36, index=True)
+    outcome: str = Field(max_length=20)
+
+
 REFERRALS = ReferralRow.__table__  # type: ignore[attr-defined]
 ERASED = ErasedCarerRow.__table__  # type: ignore[attr-defined]
+READ_AUDIT = ReadAuditRow.__table__  # type: ignore[attr-defined]

@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.referrals.adapters.orm import ERASED, OPEN_ONLY, REFERRALS
+from services.referrals.adapters.orm import ERASED, OPEN_ONLY, READ_AUDIT, REFERRALS
 from services.referrals.domain.model import OPEN_STATUSES, CarerDetails, Referral
 
 COLUMNS = REFERRALS.c
@@ -56,6 +56,7 @@ def _document(referral: Referral) -> str:
             "withdrawn_for": referral.withdrawn_for,
             "history": referral.history,
             "erased": referral.erased,
+            "details_removed": referral.details_removed,
         }
     ).decode()
 
@@ -97,6 +98,7 @@ def _referral(row: Any) -> Referral:
         withdrawn_for=document.get("withdrawn_for"),
         history=document.get("history") or [],
         erased=bool(document.get("erased")),
+        details_removed=document.get("details_removed"),
     )
 
 
@@ -247,3 +249,18 @@ class ReferralRepository:
             sa.select(ERASED.c.carer_id).where(ERASED.c.carer_id.in_(carer_ids))
         )
         return set(found)
+
+    async def audit(self, entries: list[dict[str, Any]]) -> None:
+        """Record reads (one statement for a whole page of them)."""
+        if entries:
+            await self.session.execute(sa.insert(READ_AUDIT), entries)
+
+    async def audit_entries(
+        self, *, carer_id: str | None = None, referral_id: str | None = None
+    ) -> list[Any]:
+        query = sa.select(READ_AUDIT).order_by(READ_AUDIT.c.id)
+        if carer_id is not None:
+            query = query.where(READ_AUDIT.c.carer_id == carer_id)
+        if referral_id is not None:
+            query = query.where(READ_AUDIT.c.referral_id == referral_id)
+        return list((await self.session.execute(query)).all())

@@ -27,6 +27,8 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "withdraw": ("requested", "accepted"),
 }
 SYSTEM = "urn:carers:referrals"  # who acts when a rule, not a person, moves a referral
+# What the team sees where the carer's story and details were (contract 6.4).
+DETAILS_REMOVED_FOR_CONSENT = "withdrawn consent: details removed"
 
 
 class IllegalTransition(Exception):
@@ -75,6 +77,7 @@ class Referral:
     withdrawn_for: str | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
     erased: bool = False
+    details_removed: str | None = None
     pending_events: list[tuple[str, dict[str, Any]]] = field(default_factory=list, repr=False)
 
     @classmethod
@@ -150,6 +153,20 @@ class Referral:
         if not self.is_open or details == self.details:
             return False
         self.details = details
+        return True
+
+    def remove_details_for_consent(self) -> bool:
+        """The carer withdrew consent to share with this referral's partner: the team loses
+        their story, contact details, who they care for and who identified them, on an open
+        or a closed referral alike (contract 6.4); True the one time it happens.
+
+        What the referral was, how it ended and its category stay: they are the partner's
+        own record of its work, and hold nothing the carer told us.
+        """
+        if self.details_removed is not None:
+            return False
+        self.details = CarerDetails(category=self.details.category)
+        self.details_removed = DETAILS_REMOVED_FOR_CONSENT
         return True
 
     def move_to(self, carer_id: str) -> None:

@@ -33,7 +33,8 @@ from services.referrals.entrypoints.schemas import (
 from services.referrals.service_layer.handlers import (
     ReferralNotFound,
     change_referral,
-    find_referral,
+    read_queue,
+    read_referral,
 )
 from shared.auth import Principal
 from shared.web.staff import require_staff
@@ -76,8 +77,9 @@ async def list_referrals(
     except access.OutOfScope as wrong:
         raise HTTPException(status.HTTP_403_FORBIDDEN, str(wrong)) from None
     wanted = QueueFilter(services, status_, carer_id, overdue, limit, offset)
-    async with web(request).unit_of_work() as uow:
-        referrals, total = await uow.referrals.queue(wanted)
+    w = web(request)
+    async with w.unit_of_work() as uow:
+        referrals, total = await read_queue(uow, principal, wanted, "list", w.clock())
     response.headers["X-Total-Count"] = str(total)
     links = _page_links(request, total, limit, offset)
     if links:
@@ -110,9 +112,10 @@ async def get_referral(
 ) -> Any:
     if wants_html(request):
         return await pages.detail_page(request, principal, referral_id, done=done)
+    w = web(request)
     try:
-        async with web(request).unit_of_work() as uow:
-            referral = await find_referral(uow, principal.role, referral_id)
+        async with w.unit_of_work() as uow:
+            referral = await read_referral(uow, principal, referral_id, "read", w.clock())
     except ReferralNotFound as missing:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(missing)) from None
     return ReferralPublic.of(referral)

@@ -28,6 +28,11 @@ class ReferralPublic(BaseModel):
     identified_by: list[dict[str, Any]]
     caring_for: list[dict[str, Any]]
     carer: dict[str, Any] = Field(description="name, email, mobile and contact preferences")
+    details_removed: str | None = Field(
+        default=None,
+        description="why the carer's story and details are not here "
+        '("withdrawn consent: details removed"), or null',
+    )
     reason: str | None
     outcome: dict[str, Any] | None
     history: list[dict[str, Any]]
@@ -49,6 +54,7 @@ class ReferralPublic(BaseModel):
             identified_by=list(details.identified_by),
             caring_for=list(details.caring_for),
             carer=dict(details.contact),
+            details_removed=referral.details_removed,
             reason=referral.reason,
             outcome=referral.outcome,
             history=referral.history,

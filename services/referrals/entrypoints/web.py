@@ -24,7 +24,8 @@ from services.referrals.entrypoints.display import STATUS_FILTERS
 from services.referrals.service_layer.handlers import (
     ReferralNotFound,
     change_referral,
-    find_referral,
+    read_queue,
+    read_referral,
 )
 from shared.auth import Principal
 from shared.web.csrf import CsrfError, verify_csrf
@@ -56,8 +57,9 @@ async def queue_page(
         limit=PAGE_SIZE,
         offset=(page - 1) * PAGE_SIZE,
     )
-    async with web(request).unit_of_work() as uow:
-        referrals, total = await uow.referrals.queue(wanted)
+    w = web(request)
+    async with w.unit_of_work() as uow:
+        referrals, total = await read_queue(uow, principal, wanted, "queue_page", w.clock())
     filters = {"service": service, "status": status_, "overdue": overdue}
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
 
@@ -81,9 +83,10 @@ async def queue_page(
 
 
 async def _load(request: Request, principal: Principal, referral_id: str) -> Referral:
+    w = web(request)
     try:
-        async with web(request).unit_of_work() as uow:
-            return await find_referral(uow, principal.role, referral_id)
+        async with w.unit_of_work() as uow:
+            return await read_referral(uow, principal, referral_id, "page", w.clock())
     except ReferralNotFound as missing:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(missing)) from None
 

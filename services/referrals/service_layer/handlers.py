@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from services.referrals.adapters.repository import QueueFilter
 from services.referrals.domain import access, rules
 from services.referrals.domain.model import SYSTEM, CarerDetails, Referral
 from services.referrals.domain.working_days import WorkingCalendar, england_and_wales, local_date
 from services.referrals.domain.working_days import due_by as working_due_by
 from services.referrals.service_layer.unit_of_work import ReferralsUnitOfWork
 from shared import topics
+from shared.auth import Principal
 from shared.events import CloudEvent
 from shared.telemetry import continued_span, current_traceparent
 
@@ -70,21 +72,26 @@ def decide(
     changes: _Changes,
 ) -> None:
     """One ``carer.registered``/``carer.updated`` against the carer's referrals so far:
-    withdraw what consent no longer allows, give open referrals the latest story, and open
+    withdraw what consent no longer allows and remove the carer's details from every referral
+    to a partner they no longer share with, give open referrals the latest story, and open
     the referrals now due (appended to ``history``, so a later event in the batch sees them).
     """
     details = CarerDetails.from_event(envelope.data)
     share_with = frozenset(carer.consent.share_with if carer.consent else ())
     facts = rules.CarerFacts(carer.category, share_with, frozenset(carer.support_requested))
     for referral in history:
-        if referral.is_open and rules.consent_lost(referral.service, share_with):
-            referral.withdraw(
-                rules.consent_withdrawn_reason(referral.service),
-                at=envelope.time,
-                by=SYSTEM,
-                why=rules.WITHDRAWN_FOR_CONSENT,
-            )
-            changes.note(referral)
+        if rules.consent_lost(referral.service, share_with):
+            # Why closed ones too: consent is to share, not only to refer; a partner that
+            # may no longer see the carer keeps none of what they told us (contract 6.4).
+            if referral.is_open:
+                referral.withdraw(
+                    rules.consent_withdrawn_reason(referral.service),
+                    at=envelope.time,
+                    by=SYSTEM,
+                    why=rules.WITHDRAWN_FOR_CONSENT,
+                )
+            if referral.remove_details_for_consent() or referral.pending_events:
+                changes.note(referral)
         elif referral.refresh(details):
             changes.note(referral)
     for service in rules.services_due(facts):
@@ -211,12 +218,50 @@ def publish(referral: Referral, uow: ReferralsUnitOfWork) -> None:
 # -- staff -------------------------------------------------------------------------------
 
 
-async def find_referral(uow: ReferralsUnitOfWork, role: str, referral_id: str) -> Referral:
-    """A referral in the caller's queue, or :class:`ReferralNotFound`."""
+def _audit_row(
+    reader: Principal, action: str, at: datetime, referral: Referral | None, outcome: str
+) -> dict[str, Any]:
+    return {
+        "at": at,
+        "subject": reader.subject[:200],
+        "role": reader.role[:20],
+        "org": reader.org[:40],
+        "action": action,
+        "referral_id": referral.referral_id if referral else None,
+        "carer_id": referral.carer_id if referral else None,
+        "outcome": outcome,
+    }
+
+
+async def read_referral(
+    uow: ReferralsUnitOfWork, reader: Principal, referral_id: str, action: str, at: datetime
+) -> Referral:
+    """A referral in the caller's queue, or :class:`ReferralNotFound`; the read is audited
+    (and committed) whatever the outcome, with the real reason (contract 6.4)."""
     referral = await uow.referrals.get(referral_id)
-    if referral is None or not access.may_see(role, referral.service):
+    if referral is None:
+        outcome = "not_found"
+    elif not access.may_see(reader.role, referral.service):
+        outcome = "refused:scope"
+    else:
+        outcome = "allowed"
+    await uow.referrals.audit([_audit_row(reader, action, at, referral, outcome)])
+    await uow.commit()
+    if referral is None or outcome != "allowed":
         raise ReferralNotFound(f"no referral {referral_id} in your queue")
     return referral
+
+
+async def read_queue(
+    uow: ReferralsUnitOfWork, reader: Principal, wanted: QueueFilter, action: str, at: datetime
+) -> tuple[list[Referral], int]:
+    """One page of the caller's queue; every referral on it is audited as read (a page with
+    none still records that the queue was looked at)."""
+    referrals, total = await uow.referrals.queue(wanted)
+    rows = [_audit_row(reader, action, at, r, "allowed") for r in referrals]
+    await uow.referrals.audit(rows or [_audit_row(reader, action, at, None, "allowed")])
+    await uow.commit()
+    return referrals, total
 
 
 async def change_referral(
