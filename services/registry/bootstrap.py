@@ -11,6 +11,7 @@ from functools import partial
 
 from fastapi import FastAPI
 
+from services.registry.domain.provenance import Attestor, attestation_key
 from services.registry.entrypoints import fhir, http, kafka, reads, selfservice_web
 from services.registry.service_layer.handlers import (
     BATCH_HANDLERS,
@@ -19,6 +20,7 @@ from services.registry.service_layer.handlers import (
     recategorise_carers,
 )
 from services.registry.service_layer.selfservice import with_selfservice
+from services.registry.service_layer.trust import trusted_parser
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from services.registry.settings import RegistrySettings
 from shared import topics
@@ -46,7 +48,7 @@ class Registry:
     app: FastAPI
 
     def unit_of_work(self) -> RegistryUnitOfWork:
-        return self.runtime.unit_of_work(RegistryUnitOfWork)
+        return self.app.state.unit_of_work()  # type: ignore[no-any-return]
 
 
 def bootstrap(
@@ -58,15 +60,23 @@ def bootstrap(
     settings = settings or RegistrySettings()
     runtime = ServiceRuntime.create(settings, consume=consume, after_publish=after_publish)
 
+    attestor = Attestor(attestation_key(settings.token_secret))
+
     def unit_of_work() -> RegistryUnitOfWork:
-        return runtime.unit_of_work(RegistryUnitOfWork)
+        uow = runtime.unit_of_work(RegistryUnitOfWork)
+        uow.attestor = attestor  # what the registry writes to carers.inbound.v1 is attested
+        return uow
 
     # Each handler followed by its self-service bookkeeping (references, referrals, erasure).
     handlers, batch_handlers, referral_handlers = with_selfservice(
         HANDLERS, BATCH_HANDLERS, REFERRAL_BATCH_HANDLERS
     )
     processor = EventProcessor(
-        "registry", unit_of_work, handlers, parse_inbound, batch_handlers=batch_handlers
+        "registry",
+        unit_of_work,
+        handlers,
+        trusted_parser(attestor, parse_inbound),
+        batch_handlers=batch_handlers,
     )
     referral_processor = EventProcessor(
         "registry",
@@ -93,6 +103,7 @@ def bootstrap(
         background=[recategorise_daily] if consume else [],
     )
     app.state.unit_of_work = unit_of_work
+    app.state.attestor = attestor
     app.include_router(http.router)
     app.include_router(reads.router)
     app.include_router(fhir.router)

@@ -11,6 +11,14 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
+from services.registry.domain.consent import (
+    ConsentDecision,
+    PendingClaim,
+    Recorder,
+    decide,
+    recorder_of,
+    widened_event,
+)
 from shared.events.category import carer_category
 from shared.events.validators import normalise_name_for_matching
 
@@ -80,12 +88,24 @@ class Carer:
     updated_at: str | None = None
     published_category: str | None = None
     pending_events: list[DomainEvent] = field(default_factory=list, repr=False)
+    pending_claims: list[PendingClaim] = field(default_factory=list, repr=False)
+    _after_change: list[DomainEvent] = field(default_factory=list, repr=False)
 
     # -- decisions -------------------------------------------------------------------------
 
     @classmethod
-    def register(cls, carer_id: str, identification: Any, event_id: str, at: datetime) -> Carer:
-        """A person nobody had identified before: a new record, ``carer.registered``."""
+    def register(
+        cls,
+        carer_id: str,
+        identification: Any,
+        event_id: str,
+        at: datetime,
+        recorder: Recorder | None = None,
+    ) -> Carer:
+        """A person nobody had identified before: a new record, ``carer.registered``.
+
+        The first consent on a brand-new record is applied as given (contract 6.2).
+        """
         person = identification.person
         carer = cls(
             carer_id=carer_id,
@@ -95,7 +115,8 @@ class Carer:
             date_of_birth=person.date_of_birth,
             postcode=person.postcode,
         )
-        carer._absorb(identification, event_id, at)
+        recorder = recorder or recorder_of(identification, None, None)
+        carer._absorb(identification, event_id, at, recorder, first=True)
         carer._changed(at, "carer.registered")
         return carer
 
@@ -111,18 +132,41 @@ class Carer:
         carer._changed(at, "carer.registered")
         return carer
 
-    def record_identification(self, identification: Any, event_id: str, at: datetime) -> None:
-        """Another report of the same person: merge what is new, ``carer.updated``."""
+    def record_identification(
+        self,
+        identification: Any,
+        event_id: str,
+        at: datetime,
+        recorder: Recorder | None = None,
+    ) -> None:
+        """Another report of the same person: merge what is new, ``carer.updated``.
+
+        Never called for a self-identification that is not proven to be the carer: that is
+        held as a claim (``hold_claim``) and changes nothing here.
+        """
         person = identification.person
         if self.nhs_number is None and person.nhs_number is not None:
             self.nhs_number = person.nhs_number  # contract 4.1: the record gains the number
         for name in ("given_name", "family_name", "date_of_birth", "postcode"):
             if getattr(self, name) is None and getattr(person, name) is not None:
                 setattr(self, name, getattr(person, name))
-        self._absorb(identification, event_id, at)
+        recorder = recorder or recorder_of(identification, None, self.carer_id)
+        self._absorb(identification, event_id, at, recorder)
         self._changed(at, "carer.updated")
 
-    def _absorb(self, identification: Any, event_id: str, at: datetime) -> None:
+    def hold_claim(self, claim: PendingClaim) -> None:
+        """Keep a claim for the carer to confirm or an officer to verify; nothing changes."""
+        self.pending_claims.append(claim)
+
+    def _absorb(
+        self,
+        identification: Any,
+        event_id: str,
+        at: datetime,
+        recorder: Recorder,
+        *,
+        first: bool = False,
+    ) -> None:
         person = identification.person
         self.email = person.email or self.email
         self.mobile = person.mobile or self.mobile
@@ -135,15 +179,19 @@ class Carer:
         given = identification.model_fields_set
         if "preferences" in given or not self.preferences:
             self.preferences = identification.preferences.model_dump(mode="json")
-        # A report that says nothing about consent leaves the carer's consent as it was, and
-        # an older consent never overwrites a newer one.
-        if "consent" in given or not self.consent_history:
-            consent = identification.consent.model_dump(mode="json")
-            recorded = consent.get("recorded_at") or at.isoformat()
-            if recorded >= (self.consent.get("recorded_at") or ""):
-                self._replace_consent(
-                    {**consent, "recorded_at": recorded}, f"{by.kind}:{by.org_code or ''}", at
-                )
+        # A report that says nothing about consent leaves the carer's consent as it was; the
+        # rules for what a consent may change are in domain.consent.
+        if "consent" in given or first:
+            consent = identification.consent
+            self.apply_consent(
+                list(consent.share_with),
+                consent.contact,
+                consent.recorded_at,
+                recorder,
+                at,
+                event_id,
+                first=first,
+            )
         for request in identification.support_requested:
             if request not in self.support_requested:
                 self.support_requested.append(request)
@@ -152,15 +200,44 @@ class Carer:
                 {"text": identification.story, "kind": by.kind, "at": at.isoformat()}
             )
 
-    def _replace_consent(self, consent: dict[str, Any], source: str, at: datetime) -> None:
-        current = {
-            "share_with": self.consent.get("share_with"),
-            "contact": self.consent.get("contact"),
-        }
-        new = {"share_with": consent["share_with"], "contact": consent["contact"]}
-        if current != new or not self.consent_history:
-            self.consent = {**new, "recorded_at": consent.get("recorded_at") or at.isoformat()}
-            self.consent_history.append({**self.consent, "source": source})
+    def apply_consent(
+        self,
+        share_with: list[str],
+        contact: bool,
+        recorded_at: datetime | None,
+        recorder: Recorder,
+        at: datetime,
+        event_id: str,
+        *,
+        first: bool = False,
+    ) -> ConsentDecision:
+        """Apply what the consent rules allow; hold a partner's self-grant as a claim.
+
+        Raises ``ConsentRefused`` (a ``ValueError``) for a ``recorded_at`` in the future.
+        An applied widening is announced (``consent.widened``) after the record's own event.
+        """
+        decision = decide(self.consent, share_with, contact, recorded_at, recorder, at, first=first)
+        if decision.applied is not None and decision.history is not None:
+            self.consent = decision.applied
+            self.consent_history.append(decision.history)
+        widened = widened_event(self.carer_id, decision, recorder)
+        if widened is not None:
+            self._after_change.append(DomainEvent("consent.widened", widened))
+        if decision.held:
+            self.hold_claim(
+                PendingClaim(
+                    "consent",
+                    {
+                        "add_share_with": decision.held_share_with,
+                        "add_contact": decision.held_contact,
+                        "recorded_at": (recorded_at or at).isoformat(),
+                    },
+                    recorder.public(),
+                    event_id,
+                    f"{recorder.kind}:{recorder.org_code or ''}",
+                )
+            )
+        return decision
 
     def record_gp_coding(
         self, practice_ods_code: str, coded_at: datetime, event_id: str, at: datetime
@@ -175,16 +252,15 @@ class Carer:
         self,
         share_with: list[str],
         contact: bool,
-        source: str,
+        recorder: Recorder,
         at: datetime,
+        event_id: str,
         recorded_at: datetime | None = None,
-    ) -> None:
-        """``consent.updated`` replaces consent outright (contract 3)."""
-        recorded = (recorded_at or at).isoformat()
-        self._replace_consent(
-            {"share_with": share_with, "contact": contact, "recorded_at": recorded}, source, at
-        )
+    ) -> ConsentDecision:
+        """``consent.updated`` replaces consent (contract 3), within the rules of 6.2."""
+        decision = self.apply_consent(share_with, contact, recorded_at, recorder, at, event_id)
         self._changed(at, "carer.updated")
+        return decision
 
     def absorb_record(self, other: Carer, at: datetime) -> None:
         """After a person's review: ``other`` was the same person and is folded into this."""
@@ -252,6 +328,8 @@ class Carer:
         self.updated_at = at.isoformat()
         self.published_category = self.category(at)
         self.pending_events.append(DomainEvent(event_type, self.summary(at)))
+        self.pending_events.extend(self._after_change)
+        self._after_change.clear()
 
     # -- views -----------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from aiokafka.errors import KafkaError
@@ -24,6 +25,8 @@ from services.registry.adapters.fhir import (
     operation_outcome,
     translate,
 )
+from services.registry.domain.provenance import provenance_refusal
+from services.registry.service_layer.trust import attest, future_consent_reason
 from shared import topics
 from shared.auth import Principal, require_role
 from shared.events import CarerIdentified, CloudEvent, InvalidEvent, parse_event
@@ -114,10 +117,19 @@ async def process_message(request: Request, principal: Sender) -> Response:
     # registry will accept.
     raw = translation.to_event(current_traceparent()).to_bytes()
     try:
-        envelope, _ = parse_event(raw, {"carer.identified": CarerIdentified})
+        envelope, body = parse_event(raw, {"carer.identified": CarerIdentified})
     except InvalidEvent as invalid:
         issue = Issue("invalid", invalid.reason)
         return fhir_error(status.HTTP_422_UNPROCESSABLE_CONTENT, [issue])
+    # Contract 6.1, the same rule as POST /identifications: the token is the source.
+    by = body.identified_by  # type: ignore[attr-defined]
+    refused = provenance_refusal(envelope.source, by, principal.role, principal.org, enveloped=True)
+    if refused is not None:
+        return fhir_error(status.HTTP_403_FORBIDDEN, [Issue("forbidden", str(refused))])
+    future = future_consent_reason(envelope, body, datetime.now(UTC))
+    if future is not None:
+        return fhir_error(status.HTTP_422_UNPROCESSABLE_CONTENT, [Issue("invalid", future)])
+    envelope = attest(envelope, request.app.state.attestor)
 
     runtime = request.app.state.runtime
     if runtime.producer is None:

@@ -8,15 +8,18 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, HTTPException, Request, status
 from pydantic import BaseModel, model_validator
 
+from services.registry.domain.provenance import credited, provenance_refusal
 from services.registry.service_layer.handlers import (
     ReviewConflict,
     resolve_review,
     review_summary,
 )
+from services.registry.service_layer.trust import attest, future_consent_reason
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from shared import topics
 from shared.auth import Principal, require_role
-from shared.ingest import envelope_from_request, publish_inbound
+from shared.events import CloudEvent
+from shared.ingest import envelope_from_request, publish_inbound, unprocessable
 
 router = APIRouter()
 
@@ -36,18 +39,39 @@ def _uow(request: Request) -> RegistryUnitOfWork:
 async def post_identification(
     request: Request, principal: Identifier, payload: Annotated[Any, Body()]
 ) -> dict[str, str]:
+    # Provenance comes from the token (contract 6.1): what the body leaves out is filled in
+    # from it, and what it says otherwise is refused (403 naming the field).
     envelope, body = envelope_from_request(
-        payload,
+        credited(payload, principal.role, principal.org),
         "carer.identified",
         source=f"ods:{principal.org}",
         subject_of=lambda raw: (raw.get("person") or {}).get("nhs_number"),
         traceparent=request.headers.get("traceparent"),
+        headers=request.headers,  # binary mode: ce-* headers carry the envelope
     )
+    envelope = checked_identification(request, principal, envelope, body, payload)
     person = body.person  # type: ignore[attr-defined]
     key = person.nhs_number or envelope.subject or envelope.id
     runtime = request.app.state.runtime
     await publish_inbound(runtime.producer, envelope, key, runtime.settings.topic(topics.INBOUND))
     return {"id": envelope.id, "status": "accepted"}
+
+
+def checked_identification(
+    request: Request, principal: Principal, envelope: CloudEvent, body: Any, payload: Any
+) -> CloudEvent:
+    """The identification, attested, once it is the caller's own and its consent is not
+    from the future; HTTP 403 or 422 naming the field otherwise."""
+    enveloped = isinstance(payload, dict) and "specversion" in payload
+    refused = provenance_refusal(
+        envelope.source, body.identified_by, principal.role, principal.org, enveloped=enveloped
+    )
+    if refused is not None:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, str(refused))
+    future = future_consent_reason(envelope, body, datetime.now(UTC))
+    if future is not None:
+        raise unprocessable(future if enveloped else future.removeprefix("data."))
+    return attest(envelope, request.app.state.attestor)
 
 
 class Resolution(BaseModel):

@@ -11,9 +11,16 @@ import json
 from datetime import datetime
 from typing import Any
 
+from services.registry.adapters.claims import ClaimRepository
 from services.registry.adapters.orm import MatchReview
+from services.registry.domain.consent import ConsentRefused, consent_recorder
 from services.registry.domain.model import Carer
-from services.registry.service_layer.matching import identify_carers, identity_keys
+from services.registry.service_layer.matching import (
+    identification_claim,
+    identify_carers,
+    identity_keys,
+    is_unproven_self,
+)
 from services.registry.service_layer.publishing import (
     REGISTRY_SOURCE,
     publish_changes,
@@ -48,11 +55,22 @@ async def record_gp_coding(
 async def update_consent(
     envelope: CloudEvent, change: ConsentUpdated, uow: RegistryUnitOfWork
 ) -> None:
-    """``consent.updated`` replaces consent; referrals and notifications follow the event."""
+    """``consent.updated`` replaces consent within the rules of contract 6.2 (narrowing
+    always; a partner's grant to itself held as a claim); referrals and notifications
+    follow the event."""
     carer = await _carer_named(change.carer_id, change.nhs_number, uow)
-    carer.update_consent(
-        list(change.share_with), change.contact, envelope.source, envelope.time, change.recorded_at
-    )
+    recorder = consent_recorder(envelope.source, envelope.subject, carer.carer_id, carer.sources)
+    try:
+        carer.update_consent(
+            list(change.share_with),
+            change.contact,
+            recorder,
+            envelope.time,
+            envelope.id,
+            change.recorded_at,
+        )
+    except ConsentRefused as refused:
+        raise Unprocessable(f"data.{refused}".replace(".consent.", ".", 1), envelope.id) from None
     uow.carers.changed(carer)
     publish_changes(carer, uow, envelope.time)
 
@@ -68,6 +86,7 @@ async def erase_carer(
         raise Unprocessable(
             f"data.carer_id: no carer {request.carer_id!r} in the registry", envelope.id
         )
+    await ClaimRepository(uow.session).forget(request.carer_id)
     body = {"carer_id": request.carer_id, "erased_at": envelope.time.isoformat()}
     uow.publish(
         topics.REGISTRY,
@@ -123,7 +142,7 @@ async def _carer_named(
     await uow.carers.lock([f"nhs:{nhs_number}"])
     carer = await uow.carers.by_nhs_number(nhs_number)
     if carer is None:
-        raise Unprocessable(f"data.nhs_number: no carer with NHS number {nhs_number}")
+        raise Unprocessable("data.nhs_number: no carer holds this NHS number")
     return carer
 
 
@@ -170,7 +189,10 @@ async def resolve_review(
             except ValueError as refused:
                 raise ReviewConflict(str(refused)) from None
             await uow.carers.remove_merged(other_id)
-        target.record_identification(identification, envelope.id, envelope.time)
+        if is_unproven_self(envelope, identification, target):  # type: ignore[arg-type]
+            target.hold_claim(identification_claim(envelope))  # for the carer to confirm
+        else:
+            target.record_identification(identification, envelope.id, envelope.time)
         uow.carers.changed(target)
         carer = target
     else:

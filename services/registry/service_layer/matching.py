@@ -10,13 +10,14 @@ import json
 import uuid
 
 from services.registry.adapters.orm import MatchReview
+from services.registry.domain.consent import ConsentRefused, PendingClaim, recorder_of
 from services.registry.domain.model import Carer, match_key
-from services.registry.service_layer.publishing import publish_changes
+from services.registry.service_layer.publishing import publish_changes, save_claims
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from shared.events import CloudEvent
 from shared.events.ids import uuid4_str
 from shared.events.inbound import CarerIdentified, Person
-from shared.messaging.processor import Event
+from shared.messaging.processor import Event, Unprocessable
 from shared.telemetry import continued_span
 
 
@@ -82,13 +83,42 @@ async def _identify(
     if carer is None and candidates:
         carer = candidates[0]
 
-    if carer is None:
-        carer = Carer.register(uuid4_str(), identification, envelope.id, envelope.time)
-        uow.carers.add(carer)
-    else:
-        carer.record_identification(identification, envelope.id, envelope.time)
-        uow.carers.changed(carer)
+    try:
+        if carer is None:
+            carer = Carer.register(uuid4_str(), identification, envelope.id, envelope.time)
+            uow.carers.add(carer)
+        elif is_unproven_self(envelope, identification, carer):
+            # Contract 6.3: a self-identification never overwrites what is held. It waits
+            # for the carer to prove a channel on the record, or an officer to verify it.
+            carer.hold_claim(identification_claim(envelope))
+            save_claims(carer, uow, envelope.time)
+            return
+        else:
+            recorder = recorder_of(identification, envelope.subject, carer.carer_id)
+            carer.record_identification(identification, envelope.id, envelope.time, recorder)
+            uow.carers.changed(carer)
+    except ConsentRefused as refused:
+        raise Unprocessable(f"data.{refused}", envelope.id) from None
     publish_changes(carer, uow, envelope.time)
+
+
+def is_unproven_self(envelope: CloudEvent, identification: CarerIdentified, carer: Carer) -> bool:
+    """A carer telling us about themselves without being signed in to this record.
+
+    Only the registry's self-service writes kind ``self`` (attested; the consumer refuses
+    anything else), and a signed-in carer's changes name their own record as the subject.
+    """
+    return identification.identified_by.kind == "self" and envelope.subject != carer.carer_id
+
+
+def identification_claim(envelope: CloudEvent) -> PendingClaim:
+    return PendingClaim(
+        "identification",
+        {"envelope": envelope.model_dump(mode="json")},
+        {"kind": "self", "org_code": None, "org_name": None},
+        envelope.id,
+        envelope.source,
+    )
 
 
 async def _hold_for_review(

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from services.registry.adapters.claims import ClaimRepository
 from services.registry.adapters.orm import AuditEntry
 from services.registry.adapters.selfservice_repository import SelfServiceRepository
 from services.registry.domain.access import (
@@ -320,6 +321,13 @@ def linking_references(identify: BatchHandler) -> BatchHandler:
                 if carer and any(s.event_id == envelope.id for s in carer.sources):
                     await repo.link(envelope.id, carer.carer_id)
                     break
+            else:
+                # Held as a claim on an existing record: the reference names that record, so
+                # "Check your support" sends a code to the channel ALREADY on it, and only
+                # the real carer can sign in and confirm (contract 6.3).
+                claim = await ClaimRepository(uow.session).for_event(envelope.id)
+                if claim is not None:
+                    await repo.link(envelope.id, claim.carer_id)
 
     return handle
 

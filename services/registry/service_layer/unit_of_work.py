@@ -5,11 +5,17 @@ from __future__ import annotations
 from typing import Self
 
 from services.registry.adapters.repository import CarerRepository
+from services.registry.domain.provenance import Attestor
+from services.registry.service_layer.trust import attest
+from shared import topics
+from shared.events import CloudEvent
 from shared.messaging.uow import UnitOfWork
 
 
 class RegistryUnitOfWork(UnitOfWork):
     carers: CarerRepository
+    attestor: Attestor | None = None
+    """Set by the bootstrap: what the registry writes to the inbound topic is attested."""
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
@@ -19,3 +25,10 @@ class RegistryUnitOfWork(UnitOfWork):
     async def flush(self) -> None:
         await self.carers.flush()
         await super().flush()
+
+    def publish(self, topic: str, key: str | None, event: CloudEvent | None) -> None:
+        """Queue an event; one for ``carers.inbound.v1`` (the self-service pages speaking for
+        the carer) carries the registry's attestation, so its consumer believes it."""
+        if topic == topics.INBOUND and event is not None and self.attestor is not None:
+            event = attest(event, self.attestor)
+        super().publish(topic, key, event)

@@ -99,7 +99,7 @@ async def test_consent_updated_replaces_consent_and_is_published(
     )
     assert updated[0]["data"]["consent"] == {"share_with": ["gp"], "contact": False}
     letters = await eventually(lambda: _letters(kafka_bootstrap, namespace))
-    assert letters[0]["reason"] == "data.nhs_number: no carer with NHS number 9000000009"
+    assert letters[0]["reason"] == "data.nhs_number: no carer holds this NHS number"
 
 
 async def test_a_report_without_consent_leaves_earlier_consent_alone(

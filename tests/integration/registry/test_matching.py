@@ -107,7 +107,11 @@ async def test_an_ambiguous_match_is_held_for_review_then_kept_apart_or_merged(
 ) -> None:
     numbered = event("carer.identified", body())
     other_number = event("carer.identified", body(person__nhs_number="9000000009"))
-    unnumbered = event("carer.identified", body(person__nhs_number=None), source="ods:RWE")
+    unnumbered = event(
+        "carer.identified",
+        body(person__nhs_number=None, identified_by={"kind": "hospital", "org_code": "RWE"}),
+        source="ods:RWE",
+    )
     await send(
         kafka_bootstrap,
         namespace,
