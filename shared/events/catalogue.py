@@ -3,8 +3,9 @@
 A consumer must never stop on a bad message (contract 2): it sends it to the dead-letter topic
 with a reason a person can act on. ``parse_event`` therefore raises one exception type,
 ``InvalidEvent``, whose ``reason`` names the field at fault ("data.person.nhs_number: ...").
-Reasons never repeat an email address or mobile number, because dead-letter messages are read
-by operators who have no need to see them.
+Reasons name the field and the rule, never the value (contract 6.5): no NHS number, postcode,
+date of birth, email address or mobile number, because dead-letter messages and logs are read by
+operators who have no need to see them.
 """
 
 from __future__ import annotations
@@ -108,6 +109,9 @@ def describe_validation_error(exc: ValidationError, prefix: str = "") -> str:
     for error in exc.errors():
         path = _path(prefix, tuple(error["loc"]))
         message = _message(error)
+        if prefix == "envelope" and path == "envelope.time" and error["type"] == "missing":
+            # CloudEvents 1.0 makes time optional; say that the rule is ours (contract 2).
+            message = "time is required by this contract"
         parts.append(f"{path}: {message}" if path else message)
     return "; ".join(parts)
 

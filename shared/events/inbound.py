@@ -157,9 +157,7 @@ class Person(InboundModel):
     @classmethod
     def _not_in_future(cls, value: date | None) -> date | None:
         if value is not None and value > date.today():
-            raise PydanticCustomError(
-                "future_date", "{value} is in the future", {"value": value.isoformat()}
-            )
+            raise PydanticCustomError("future_date", "is in the future")
         return value
 
 

@@ -5,9 +5,9 @@ HTTP layer apply exactly the same rules as the event models. Each ``check_*`` fu
 ``PydanticCustomError`` so that, used through the ``Annotated`` types at the bottom, the error
 message is ours verbatim (no "Value error, " prefix) and lands in the dead-letter reason.
 
-Error messages include the offending value only where it is not contact detail: an NHS number or
-a postcode helps an operator fix a feed, an email address or mobile number is personal contact
-data that must not be copied into the dead-letter topic or logs.
+Error messages name the rule, never the value (contract 6.5): an NHS number, postcode or date
+of birth identifies a person as surely as an email address does, and reasons are copied into the
+dead-letter topic, logs and HTTP answers that people with no need to see them can read.
 """
 
 from __future__ import annotations
@@ -25,17 +25,27 @@ from pydantic_core import PydanticCustomError
 _NHS_WEIGHTS = range(10, 1, -1)
 _SEPARATORS = re.compile(r"[\s\-]")
 _TEN_DIGITS = re.compile(r"^[0-9]{10}$")
+# The forms NHS systems write an NHS number in: ten digits, or 3-3-4 groups separated by one
+# space or one hyphen each (the same separator twice), as NHS Digital's display standard does.
+_NHS_FORMATS = re.compile(r"^[0-9]{3}([ -])[0-9]{3}\1[0-9]{4}$")
 
-# GOV.UK bulk-data-transfer postcode pattern, applied to the upper-cased code with its spaces
-# removed. Outward code forms: A9, A99, AA9, AA99, A9A, AA9A; inward code: 9AA. GIR 0AA is
-# Girobank's historic non-geographic postcode, still in use.
+# Royal Mail's rules for the letters allowed in each position (GOV.UK bulk data transfer
+# standard, "Postcode format"), applied to the upper-cased code with its spaces removed:
+# - first letter: any but Q, V, X;  second letter (AA9, AA99, AA9A): any but I, J, Z;
+# - third position of A9A: A-H, J, K, P, S, T, U, W;  fourth of AA9A: A B E H M N P R V-Y;
+# - the inward code's two letters: any but C, I, K, M, O, V.
+# GIR 0AA is Girobank's historic non-geographic postcode, still in use.
+_FIRST, _SECOND, _THIRD, _FOURTH = "[A-PR-UWYZ]", "[A-HK-Y]", "[A-HJKPSTUW]", "[ABEHMNPRV-Y]"
+_INWARD = "[0-9][ABD-HJLNP-UW-Z]{2}"
 _POSTCODE = re.compile(
-    r"^(?:GIR0AA|(?:[A-Z][0-9]{1,2}|[A-Z][A-HJ-Y][0-9]{1,2}|[A-Z][0-9][A-Z]|[A-Z][A-HJ-Y][0-9][A-Z])"
-    r"[0-9][A-Z]{2})$"
+    rf"^(?:GIR0AA|(?:{_FIRST}[0-9]{{1,2}}|{_FIRST}{_SECOND}[0-9]{{1,2}}|{_FIRST}[0-9]{_THIRD}"
+    rf"|{_FIRST}{_SECOND}[0-9]{_FOURTH}){_INWARD})$"
 )
 # British Forces Post Office numbers ("BFPO 801"); newer forces addresses use BF1 postcodes,
 # which the pattern above already accepts.
 _BFPO = re.compile(r"^BFPO([0-9]{1,4})$")
+# BF is the forces' own postcode area and has one district only, BF1 (BF2 4BB is not a postcode).
+_FORCES_AREA = re.compile(r"^BF[0-9]")
 
 # Ofcom's UK mobile ranges: 071-075, 077-079 and 07624 (Isle of Man). 070 (personal numbers)
 # and the rest of 076 (pagers) look like mobiles but cannot be relied on to receive an SMS.
@@ -49,12 +59,17 @@ _WHITESPACE_RUN = re.compile(r"\s+")
 
 
 def normalise_nhs_number(s: str) -> str:
-    """Strip the spaces and hyphens people type in NHS numbers ("943 476 5919" -> "9434765919").
+    """An NHS number as ten digits ("943 476 5919" or "943-476-5919" -> "9434765919").
 
-    Nothing else is removed, so a value with letters in it stays invalid rather than being
-    silently "repaired" into someone else's number.
+    Only the forms NHS systems use are read (ten digits, or 3-3-4 with spaces or hyphens, and
+    surrounding spaces); anything else is returned unchanged, so a value with separators in
+    odd places or letters in it stays invalid rather than being "repaired" into someone
+    else's number.
     """
-    return _SEPARATORS.sub("", s)
+    trimmed = s.strip()
+    if _NHS_FORMATS.match(trimmed):
+        return _SEPARATORS.sub("", trimmed)
+    return trimmed
 
 
 def _nhs_check_digit(first_nine: str) -> int | None:
@@ -73,7 +88,7 @@ def _nhs_check_digit(first_nine: str) -> int | None:
 
 
 def is_valid_nhs_number(s: str) -> bool:
-    """True when ``s`` (after removing spaces and hyphens) is ten digits passing Modulus 11."""
+    """True when ``s`` is an NHS number in one of the accepted forms and passes Modulus 11."""
     digits = normalise_nhs_number(s)
     if not _TEN_DIGITS.match(digits):
         return False
@@ -81,8 +96,21 @@ def is_valid_nhs_number(s: str) -> bool:
     return expected is not None and expected == int(digits[9])
 
 
+def nhs_number_text(value: object) -> object:
+    """Refuse an NHS number sent as a JSON number, naming the rule.
+
+    A number loses leading zeros (Scottish CHI numbers start with 0) and pydantic's own
+    message ("Input should be a valid string") does not say what the field must hold.
+    """
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise PydanticCustomError(
+            "nhs_number", "an NHS number must be sent as a JSON string, not a number"
+        )
+    return value
+
+
 def check_nhs_number(s: str) -> str:
-    """Normalise an NHS number or raise an error that says which rule it broke."""
+    """Normalise an NHS number or raise an error naming the rule it broke (never the value)."""
     if len(s) == 10 and s.isascii() and s.isdigit():  # the usual case: already ten digits
         expected = _nhs_check_digit(s[:9])
         if expected is not None and expected == ord(s[9]) - 48:
@@ -90,22 +118,28 @@ def check_nhs_number(s: str) -> str:
     digits = normalise_nhs_number(s)
     if not _TEN_DIGITS.match(digits):
         raise PydanticCustomError(
-            "nhs_number", "{value} is not an NHS number: it must be 10 digits", {"value": s}
+            "nhs_number",
+            "is not an NHS number: it must be 10 digits (or 3-3-4 separated by spaces or hyphens)",
         )
     if not is_valid_nhs_number(digits):
-        raise PydanticCustomError(
-            "nhs_number", "{value} fails the NHS number Modulus 11 check", {"value": digits}
-        )
+        raise PydanticCustomError("nhs_number", "fails the NHS number Modulus 11 check")
     return digits
 
 
 # --- Postcode -----------------------------------------------------------------------------
 
 
+def _is_postcode(compact: str) -> bool:
+    return bool(_POSTCODE.match(compact)) and (
+        not _FORCES_AREA.match(compact) or compact.startswith("BF1")
+    )
+
+
 def is_valid_uk_postcode(s: str) -> bool:
-    """True for a syntactically valid UK postcode (any case and spacing), GIR 0AA or BFPO n."""
+    """True for a UK postcode Royal Mail's format rules allow (any case and spacing), GIR 0AA
+    or BFPO n."""
     compact = _WHITESPACE_RUN.sub("", s).upper()
-    return bool(_POSTCODE.match(compact) or _BFPO.match(compact))
+    return _is_postcode(compact) or bool(_BFPO.match(compact))
 
 
 def normalise_postcode(s: str) -> str:
@@ -118,18 +152,20 @@ def normalise_postcode(s: str) -> str:
     bfpo = _BFPO.match(compact)
     if bfpo:
         return f"BFPO {bfpo.group(1)}"
-    if not _POSTCODE.match(compact):
-        raise ValueError(f"{s!r} is not a valid UK postcode")
+    if not _is_postcode(compact):
+        raise ValueError("is not a valid UK postcode")
     return f"{compact[:-3]} {compact[-3:]}"
 
 
 def check_postcode(s: str) -> str:
-    """Normalise a postcode or raise an error quoting it (a postcode alone identifies nobody)."""
+    """Normalise a postcode or raise an error naming the rule (not the postcode: with a date of
+    birth it narrows a person down to a handful of households)."""
     try:
         return normalise_postcode(s)
     except ValueError:
         raise PydanticCustomError(
-            "uk_postcode", "{value} is not a valid UK postcode", {"value": repr(s)}
+            "uk_postcode",
+            "is not a valid UK postcode (letters or digits in positions Royal Mail does not use)",
         ) from None
 
 
@@ -234,8 +270,8 @@ Email = Annotated[
 ]
 """An email address, normalised as ``EmailStr`` normalises it."""
 
-NhsNumber = Annotated[str, AfterValidator(check_nhs_number)]
-"""Ten digits passing Modulus 11; spaces and hyphens accepted and removed."""
+NhsNumber = Annotated[str, BeforeValidator(nhs_number_text), AfterValidator(check_nhs_number)]
+"""Ten digits passing Modulus 11; the 3-3-4 forms with spaces or hyphens accepted and removed."""
 
 UkPostcode = Annotated[str, AfterValidator(check_postcode)]
 """A UK postcode in canonical "LE1 6ZG" form."""

@@ -1,5 +1,8 @@
 """The outbox relay: publishes committed outbox rows to Kafka, in order, then deletes them.
 
+Every record carries the Kafka header ``content-type: application/cloudevents+json``: the
+values are structured-mode CloudEvents, and the Kafka protocol binding says so with that header.
+
 Rows are read in ``id`` order and sent through one idempotent producer, so events for one
 key keep their order on its partition. A row is deleted only after the broker acknowledged
 it (acks=all): a crash in between republishes it, and consumers drop the repeat through
@@ -26,6 +29,7 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from shared.events.binary import STRUCTURED_HEADERS
 from shared.faults import failpoint
 from shared.messaging.tables import OutboxRecord
 
@@ -35,6 +39,15 @@ _DELETE_ANY = text("DELETE FROM outbox WHERE id = ANY(CAST(:ids AS bigint[]))")
 
 # A hook for fault tests: called after the broker acknowledged a batch, before deleting it.
 AfterPublishHook = Callable[[list[int]], Awaitable[None]]
+
+
+def _headers(stored: str | None, value: bytes | None) -> list[tuple[str, bytes]] | None:
+    """The record's Kafka headers: those stored with the row, else the structured-mode
+    ``content-type`` that the CloudEvents Kafka binding (and strict consumers such as the
+    Java SDK) use to tell a structured event from a binary one. A tombstone has none."""
+    if stored:
+        return [(k, v.encode()) for k, v in json.loads(stored).items()]
+    return list(STRUCTURED_HEADERS) if value is not None else None
 
 
 class _Stopping(Exception):
@@ -143,9 +156,7 @@ class OutboxRelay:
                     topic,
                     value=value,
                     key=key.encode() if key is not None else None,
-                    headers=[(k, v.encode()) for k, v in json.loads(headers).items()]
-                    if headers
-                    else None,
+                    headers=_headers(headers, value),
                 )
             )
         await asyncio.gather(*deliveries)

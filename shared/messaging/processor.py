@@ -2,6 +2,8 @@
 
 For each batch, in ONE database transaction:
 1. a record that is not a valid event is dead-lettered with the reason (via the outbox);
+   a binary-mode CloudEvent (``ce_*`` headers, JSON value) is read as its structured form
+   first (``shared.events.binary``), so both modes meet the same rules and the same inbox;
 2. a valid event whose (source, id) is already in the inbox is skipped: a redelivery;
 3. every other event is recorded in the inbox and handed to its handler, which changes
    state and queues the events it causes in the outbox.
@@ -28,11 +30,15 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel
 
 from shared import metrics, topics
-from shared.events import CloudEvent, InvalidEvent
+from shared.events import CONTENT_TYPE, CloudEvent, InvalidEvent
+from shared.events.binary import kafka_value
 from shared.faults import failpoint
 from shared.messaging.deadletter import RawRecord, dead_letter_value
 from shared.messaging.uow import UnitOfWork
 from shared.telemetry import continued_span
+
+DEAD_LETTER_HEADERS = {"content-type": CONTENT_TYPE}
+"""A dead letter is a structured-mode CloudEvent (``shared.messaging.deadletter``)."""
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +121,10 @@ class EventProcessor(Generic[U]):
         handled = self.handled_types
         for index, record in enumerate(records):
             try:
-                envelope, body = self._parse(record.value or b"")
+                value = record.value or b""
+                if record.headers:  # binary mode (ce_* headers) becomes the structured form
+                    value = kafka_value(record.headers, value)
+                envelope, body = self._parse(value)
             except InvalidEvent as invalid:
                 if invalid.event is not None and invalid.event.type in self._ignored:
                     batch.skipped.add(index)  # not ours to judge: we do not read this type
@@ -181,7 +190,8 @@ class EventProcessor(Generic[U]):
 
     def _dead_letter(self, uow: U, record: RawRecord, reason: str, outcome: BatchOutcome) -> None:
         key = record.key.decode("utf-8", "replace") if record.key is not None else None
-        uow.publish_raw(topics.DEADLETTER, key, dead_letter_value(record, self.service, reason))
+        value = dead_letter_value(record, self.service, reason)
+        uow.publish_raw(topics.DEADLETTER, key, value, DEAD_LETTER_HEADERS)
         outcome.dead_lettered += 1
         outcome.reasons.append(reason)
 

@@ -252,9 +252,9 @@ def produced_topics(service: str) -> tuple[str, ...]:
 # -- schemas --------------------------------------------------------------------------------
 
 
-class DeadLetter(BaseModel):
+class DeadLetterData(BaseModel):
     """A message a service could not process (``shared.messaging.deadletter``): kept whole,
-    with the reason naming the field at fault. Keyed by the original message's key."""
+    with the reason naming the field and the rule (never the value)."""
 
     service: str = Field(description="the service that could not process it")
     reason: str = Field(description="why, naming the field, e.g. data.person.nhs_number: ...")
@@ -266,6 +266,59 @@ class DeadLetter(BaseModel):
     original_size: int
     original_truncated: bool
     dead_lettered_at: str = Field(description="RFC 3339 time")
+    headers: list[dict[str, str]] = Field(
+        description="the original record's Kafka headers, each {name, value} "
+        "(value_base64 when not UTF-8); binary-mode CloudEvents keep their ce_* attributes here"
+    )
+
+
+class DeadLetter(CloudEvent):
+    """A dead letter: a structured CloudEvent of type deadletter.recorded from
+    urn:carers:<service>, keyed by the original message's key."""
+
+    type: Literal["deadletter.recorded"]  # type: ignore[assignment]
+    data: DeadLetterData  # type: ignore[assignment]
+
+
+STRUCTURED_HEADERS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "Every record the services publish is a structured-mode CloudEvent.",
+    "properties": {
+        "content-type": {"type": "string", "const": "application/cloudevents+json"},
+    },
+    "required": ["content-type"],
+}
+RECEIVED_HEADERS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": (
+        "CloudEvents Kafka protocol binding, either content mode. Structured: header "
+        "content-type application/cloudevents+json (or no CloudEvents headers at all) and the "
+        "whole event as the value. Binary: the attributes as ce_* headers (UTF-8), header "
+        "content-type application/json, and the value is the event's data. Both modes are "
+        "de-duplicated by (source, id) and meet the same rules."
+    ),
+    "properties": {
+        "content-type": {"type": "string"},
+        **{
+            f"ce_{name}": {"type": "string"}
+            for name in ("specversion", "id", "source", "type", "time", "subject", "traceparent")
+        },
+    },
+}
+
+
+def _document_content_modes(document: dict[str, Any]) -> None:
+    """Give each message its Kafka headers: what publishers send, what receivers read."""
+    messages = document.get("components", {}).get("messages", {})
+    for operation in document.get("operations", {}).values():
+        channel = document["channels"][_ref_name(operation["channel"])]
+        received = operation.get("action") == "receive"
+        for message_ref in channel["messages"].values():
+            message = messages[_ref_name(message_ref)]
+            message["contentType"] = "application/cloudevents+json"
+            message["headers"] = copy.deepcopy(
+                RECEIVED_HEADERS_SCHEMA if received else STRUCTURED_HEADERS_SCHEMA
+            )
 
 
 def _camel(topic: str) -> str:
@@ -305,7 +358,10 @@ def _union(models: tuple[type[BaseModel], ...]) -> Any:
 def _describe_publisher(service: str, topic: str) -> str:
     """What a documentation publisher says: the topic's event types and how they are sent."""
     if topic == topics.DEADLETTER:
-        return "Messages this service could not process (through its outbox, exactly once)."
+        return (
+            "Messages this service could not process (through its outbox, exactly once): "
+            "deadletter.recorded CloudEvents keeping the original bytes and headers."
+        )
     if topic == topics.INBOUND:
         return "Identifications accepted over HTTP (JSON and FHIR), sent before answering 202."
     spec = next(s for s in topics.TOPICS if s.name == topic)
@@ -345,6 +401,7 @@ def asyncapi_document(service: str, built: Any) -> dict[str, Any]:
     ).to_specification()
     document: dict[str, Any] = json.loads(json.dumps(spec.to_jsonable()))
     _complete_receivers(document, receivers)
+    _document_content_modes(document)
     return _stable_order(_rename_server(document))
 
 

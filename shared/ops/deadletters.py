@@ -1,8 +1,10 @@
 """List dead letters and replay chosen ones after a fix.
 
 ``python -m shared.cli deadletters list`` shows each dead letter's offset on the dead-letter
-topic, the service, where the original came from and the reason. ``replay OFFSET...`` sends
-the original bytes back to their original topic with their original key, so the fixed
+topic, the service, where the original came from and the reason. Dead letters are
+``deadletter.recorded`` CloudEvents (``shared.messaging.deadletter``); older bare ones are read
+too. ``replay OFFSET...`` sends the original bytes back to their original topic with their
+original key and headers (a binary-mode event's ``ce_*`` attributes), so the fixed
 service processes them as if they had just arrived (a message that is still bad is
 dead-lettered again, with its new reason). kafka-python, not aiokafka: a command-line tool
 needs no event loop.
@@ -103,6 +105,8 @@ def replay(
                 dead.letter["topic"],
                 dead.letter["original_bytes"],
                 key=key.encode() if key is not None else None,
+                # a binary-mode CloudEvent's attributes are its ce_* headers: keep them
+                headers=dead.letter["original_headers"] or None,
             )
         producer.flush()
     finally:
@@ -121,5 +125,6 @@ def describe(dead: DeadLetter) -> str:
 
 
 def as_json(dead: DeadLetter) -> str:
-    letter = {k: v for k, v in dead.letter.items() if k != "original_bytes"}
+    hidden = ("original_bytes", "original_headers")
+    letter = {k: v for k, v in dead.letter.items() if k not in hidden}
     return json.dumps({"position": dead.position, **letter}, ensure_ascii=False)

@@ -29,6 +29,7 @@ from kafka import TopicPartition as SyncTopicPartition
 
 from shared import topics
 from shared.kafka.admin import admin_client
+from shared.messaging.deadletter import read_dead_letter
 from tests.faults.cluster import SERVICES, Stack
 from tests.faults.workload import EXPECTED_SERVICES, Carer, Outgoing
 
@@ -446,7 +447,7 @@ async def verify(
 
     # Dead letters: each poison message exactly once, nothing else.
     letters = [
-        json.loads(r.value)
+        read_dead_letter(r.value)
         for r in await read_all(bootstrap, stack.topic(topics.DEADLETTER))
         if r.value
     ]
