@@ -158,6 +158,16 @@ class Carer:
         """Keep a claim for the carer to confirm or an officer to verify; nothing changes."""
         self.pending_claims.append(claim)
 
+    def confirm_consent_claim(
+        self, proposal: dict[str, Any], recorder: Recorder, at: datetime, event_id: str
+    ) -> None:
+        """The carer (signed in) or an officer confirmed a held widening: apply it now."""
+        share = list(self.consent.get("share_with") or [])
+        share += [p for p in proposal.get("add_share_with") or [] if p not in share]
+        contact = bool(self.consent.get("contact")) or bool(proposal.get("add_contact"))
+        self.apply_consent(share, contact, None, recorder, at, event_id)
+        self._changed(at, "carer.updated")
+
     def _absorb(
         self,
         identification: Any,
