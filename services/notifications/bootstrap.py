@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -23,7 +24,14 @@ from services.notifications.adapters.clock import Clock, SystemClock
 from services.notifications.adapters.providers.base import Provider
 from services.notifications.adapters.providers.notify import NotifyProvider
 from services.notifications.adapters.providers.smtp import SmtpProvider
-from services.notifications.adapters.template_files import DEFAULT_DIR, load_templates
+from services.notifications.adapters.template_files import (
+    DEFAULT_DIR,
+    load_notice_templates,
+    load_templates,
+)
+from services.notifications.domain import consent_notice
+from services.notifications.domain.model import Contact
+from services.notifications.domain.planning import Plan
 from services.notifications.domain.quiet_hours import QuietHours
 from services.notifications.domain.retry import RetryPolicy
 from services.notifications.entrypoints import http, kafka
@@ -139,6 +147,20 @@ def bootstrap(
     unsubscribe_secret = hmac.new(
         settings.token_secret.encode(), b"notifications-unsubscribe", hashlib.sha256
     ).hexdigest()
+    common = {"help_phone": settings.help_phone, "sender": settings.sender_name}
+    notices = load_notice_templates()
+
+    def plan_notice(contact: Contact, context: Mapping[str, Any]) -> Plan:
+        return consent_notice.plan_consent_notice(
+            contact,
+            context["widened"],
+            templates=notices,
+            quiet_hours=quiet_hours,
+            now=clock.now(),
+            common={**common, "self_service_url": settings.self_service_url},
+            timezone=settings.timezone,
+        )
+
     policy = NotificationPolicy(
         templates=templates,
         quiet_hours=quiet_hours,
@@ -148,6 +170,7 @@ def bootstrap(
         sender=settings.sender_name,
         public_url=settings.public_url,
         unsubscribe_secret=unsubscribe_secret,
+        safeguards={consent_notice.TEMPLATE_ID: plan_notice},
     )
     providers = dict(providers) if providers is not None else build_providers(settings, clock)
 

@@ -56,6 +56,11 @@ class NotificationsSettings(ServiceSettings):
         validation_alias=env("NOTIFICATIONS_PUBLIC_URL"),
         description="where carers reach this service: unsubscribe links start with it",
     )
+    self_service_url: str = Field(
+        "http://127.0.0.1:8001/self-service",
+        validation_alias=env("NOTIFICATIONS_SELF_SERVICE_URL"),
+        description="where a carer says a consent change is wrong: the registry's self-service",
+    )
     callback_token: str = Field(
         DEV_CALLBACK_TOKEN,
         validation_alias=env("NOTIFICATIONS_CALLBACK_TOKEN"),

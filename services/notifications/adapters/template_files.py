@@ -49,3 +49,16 @@ def load_templates(folder: Path = DEFAULT_DIR) -> TemplateSet:
             parser.read(ini, encoding="utf-8")
             wording[language] = {s: dict(parser[s]) for s in parser.sections()}
     return TemplateSet.of(templates, wording)
+
+
+NOTICE_DIR = Path(__file__).resolve().parents[1] / "notice_templates"
+
+
+def load_notice_templates(folder: Path = NOTICE_DIR) -> TemplateSet:
+    """The safeguard notices (``consent-widened``): a folder of their own, so a deployment's
+    own ``NOTIFICATIONS_TEMPLATES_DIR`` for news of help never has to carry them."""
+    templates = load_templates(folder)
+    problems = [p for p in templates.problems(templates.ids()) if "_footer" not in p]
+    if problems:
+        raise TemplateError("notice templates: " + "; ".join(problems))
+    return templates

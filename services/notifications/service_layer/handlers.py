@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from services.notifications.adapters.clock import Clock
 from services.notifications.adapters.orm import NotificationRow
+from services.notifications.domain.consent_notice import TEMPLATE_ID as CONSENT_NOTICE
 from services.notifications.domain.model import (
     Contact,
     Status,
@@ -48,12 +49,20 @@ class NotificationPolicy:
     sender: str
     public_url: str
     unsubscribe_secret: str
+    # Templates sent whatever the carer's consent to contact (a safeguard, such as the notice
+    # that their consent was widened), each with its own planner: (contact, context) -> Plan.
+    safeguards: Mapping[str, Callable[[Contact, Mapping[str, Any]], Plan]] = field(
+        default_factory=dict
+    )
 
     def unsubscribe_url(self, carer_id: str) -> str:
         token = unsubscribe_token(self.unsubscribe_secret, carer_id)
         return f"{self.public_url.rstrip('/')}/unsubscribe/{token}"
 
     def plan(self, contact: Contact, template_id: str, context: Mapping[str, Any]) -> Plan:
+        safeguard = self.safeguards.get(template_id)
+        if safeguard is not None:
+            return safeguard(contact, context)
         return plan_notification(
             contact,
             template_id,
@@ -108,7 +117,7 @@ async def remember_contacts(
         contact = by_carer[row.carer_id]
         if row.status == Status.AWAITING_CONTACT:
             apply_plan(row, policy.plan(contact, row.template_id, json.loads(row.context)), uow)
-        elif not contact.may_contact:
+        elif not contact.may_contact and row.template_id not in policy.safeguards:
             row.status, row.reason = Status.CANCELLED, "the carer withdrew consent to contact"
 
 
@@ -157,14 +166,25 @@ def _plan_one(
         "referral_id": getattr(body, "referral_id", None),
         "service": getattr(body, "service", None),
     }
+    record = _record(key, envelope, body.carer_id, template_id, context)
+    contact = contacts.get(body.carer_id)
+    if contact is not None:
+        record.update(plan_values(policy.plan(contact, template_id, context)))
+    return record
+
+
+def _record(
+    key: str, envelope: CloudEvent, carer_id: str, template_id: str, context: dict[str, Any]
+) -> dict[str, Any]:
+    """A send record's columns, waiting for the carer's contact details until planned."""
     now = utcnow()
-    record: dict[str, Any] = {
+    return {
         "notification_id": str(uuid.uuid4()),
         "idempotency_key": key,
-        "carer_id": body.carer_id,
+        "carer_id": carer_id,
         "event_id": envelope.id,
         "event_type": envelope.type,
-        "referral_id": context["referral_id"],
+        "referral_id": context.get("referral_id"),
         "context": json.dumps(context),
         "template_id": template_id,
         "template_version": 0,
@@ -186,10 +206,6 @@ def _plan_one(
         "sent_at": None,
         "completed_at": None,
     }
-    contact = contacts.get(body.carer_id)
-    if contact is not None:
-        record.update(plan_values(policy.plan(contact, template_id, context)))
-    return record
 
 
 async def forget_carer(
@@ -208,6 +224,26 @@ async def merge_carers(
     whose contact details arrive with the registry's ``carer.updated``."""
     await uow.delete_contact(body.merged_carer_id)
     await uow.reassign(body.merged_carer_id, body.carer_id)
+
+
+async def tell_of_widened_consent(
+    envelope: CloudEvent, body: Any, uow: NotificationsUnitOfWork, policy: NotificationPolicy
+) -> None:
+    """On ``consent.widened``: record the notice to the carer, once (see
+    ``domain/consent_notice.py`` for why it goes whatever their consent to contact). The
+    registry publishes it after the ``carer.updated`` with the carer's details, on the same
+    partition, so they are normally here; if not, the notice waits for them."""
+    template_id = CONSENT_NOTICE
+    key = idempotency_key(envelope.id, template_id, body.carer_id)
+    if await uow.existing_keys([key]):
+        return  # never twice: however the event arrives again
+    context = {"event_type": envelope.type, "widened": body.model_dump(mode="json")}
+    contacts = await uow.contacts([body.carer_id])
+    record = _record(key, envelope, body.carer_id, template_id, context)
+    contact = contacts.get(body.carer_id)
+    if contact is not None:
+        record.update(plan_values(policy.plan(contact, template_id, context)))
+    await uow.insert_notifications([record])
 
 
 def make_handlers(
@@ -235,4 +271,6 @@ def make_handlers(
         return handle
 
     handlers = {"carer.erased": one(forget_carer), "carer.merged": one(merge_carers)}
+    if CONSENT_NOTICE in policy.safeguards:
+        handlers["consent.widened"] = one(tell_of_widened_consent)
     return handlers, {event_type: run_of(chain) for event_type, chain in steps.items()}
