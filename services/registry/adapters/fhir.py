@@ -27,20 +27,25 @@ from fhir.resources.R4B.operationoutcome import OperationOutcome
 from pydantic import ValidationError
 from pydantic_core import PydanticCustomError
 
+from services.registry.adapters.fhir_consent import PARTNER, PARTNERS, read_consent
 from shared.events import RECOGNISED_CARER_SNOMED_CODES, CarerIdentified, CloudEvent
 from shared.events.validators import check_nhs_number
 
 NHS_NUMBER = "https://fhir.nhs.uk/Id/nhs-number"
 ODS_CODE = "https://fhir.nhs.uk/Id/ods-organization-code"
 SNOMED_CT = "http://snomed.info/sct"
-PARTNER = "https://carers-connect.example/Id/partner"
 EVENT_CODES = "https://carers-connect.example/CodeSystem/event"
+ACCEPTED_EVENTS = {(EVENT_CODES, "carer.identified")}
+"""MessageHeader.eventCoding (system, code) pairs this endpoint accepts (docs/partners.md)."""
+SPINE_DIRECTORY = "https://directory.spineservices.nhs.uk/"
+"""The ODS directory: a sender reference ``<directory>/.../Organization/<ODS code>`` names it."""
 UK_CORE_ROLE = "https://fhir.hl7.org.uk/CodeSystem/UKCore-AdditionalPersonRelationshipRole"
 V3_ROLE_CODE = "http://terminology.hl7.org/CodeSystem/v3-RoleCode"
-PARTNERS = ("gp", "council", "vasl")
+__all__ = ["PARTNER", "PARTNERS"]
 CLOCK_SKEW = timedelta(minutes=5)  # a sender's clock may run a little ahead of ours
 MAX_ISSUES = 100
 _ODS = re.compile(r"^[A-Za-z0-9]{3,10}$")
+_HISTORY = re.compile(r"/_history/[^/]+$")
 
 # v3-RoleCode says what the RelatedPerson is *to the Patient*. Our Patient is the carer, so
 # that is the cared-for person's relationship as carer.identified states it ("parent": the
@@ -152,7 +157,27 @@ def translate(payload: Any, *, kind: str, org: str, now: datetime | None = None)
     ``kind`` (gp or hospital) and ``org`` come from the caller's token: FHIR does not say
     whether an ODS code is a practice or a trust, and the token is what we trust.
     """
-    return _Translator(parse_bundle(payload), kind, org, now or datetime.now(UTC)).run()
+    bundle = parse_bundle(payload)
+    refused = list(modifier_extensions(payload, "Bundle"))
+    if refused:
+        raise FhirRejected(422, refused)
+    return _Translator(bundle, kind, org, now or datetime.now(UTC)).run()
+
+
+def modifier_extensions(element: Any, path: str) -> Iterable[Issue]:
+    """Every ``modifierExtension``: FHIR requires a receiver to refuse what it does not
+    understand there (it may reverse the element's meaning), and we understand none."""
+    if isinstance(element, dict):
+        for key, value in element.items():
+            if key == "modifierExtension" and value:
+                urls = [e.get("url") for e in value if isinstance(e, dict)] or ["?"]
+                text = f"{path} has a modifierExtension this receiver does not understand"
+                yield Issue("not-supported", f"{text} ({', '.join(map(str, urls))})", path)
+            else:
+                yield from modifier_extensions(value, f"{path}.{key}")
+    elif isinstance(element, list):
+        for i, item in enumerate(element):
+            yield from modifier_extensions(item, f"{path}[{i}]")
 
 
 def parse_bundle(payload: Any) -> Bundle:
@@ -224,6 +249,7 @@ class _Entry:
         target = getattr(reference, "reference", None)
         if not target:
             return False
+        target = _HISTORY.sub("", target)  # Patient/x/_history/1 is a version of Patient/x
         local = f"{self.kind}/{self.resource.id}" if self.resource.id else None
         return target == self.full_url or bool(
             local and (target == local or target.endswith("/" + local))
@@ -247,6 +273,10 @@ class _Translator:
 
     def fail(self, code: str, text: str, expression: str) -> None:
         self.issues.append(Issue(code, text, expression))
+
+    def resolve(self, reference: Any) -> Any:
+        """The resource in this Bundle that ``reference`` points to, or None."""
+        return next((e.resource for e in self.entries if e.is_referenced_by(reference)), None)
 
     def is_carer(self, reference: Any) -> bool:
         return self.carer is not None and self.carer.is_referenced_by(reference)
@@ -298,29 +328,66 @@ class _Translator:
             return None
         header = self.entries[0]
         event = header.resource.eventCoding
-        if event is not None and event.system == EVENT_CODES and event.code != "carer.identified":
-            text = f"this endpoint accepts carer.identified messages, not {event.code!r}"
-            self.fail("value", text, f"{header.path}.eventCoding.code")
+        if event is None or (event.system, event.code) not in ACCEPTED_EVENTS:
+            text = (
+                f"this endpoint accepts eventCoding system {EVENT_CODES} code carer.identified "
+                "only (GET /fhir/metadata lists the messages accepted)"
+            )
+            self.fail("value", text, f"{header.path}.eventCoding")
         return header
 
     def sender(self, header: _Entry | None) -> tuple[str | None, str | None]:
-        """The sender's ODS code; 403 when it is not the organisation of the caller's token."""
+        """The sender's ODS code; 403 when it is not the organisation of the caller's token.
+
+        BaRS and UK Core senders give it three ways: an identifier on the reference, a
+        reference to an Organization in the Bundle carrying the ODS identifier, or a
+        reference into the ODS directory (``.../Organization/<code>``).
+        """
         if header is None:
             return None, None
         reference = header.resource.sender
-        identifier = getattr(reference, "identifier", None)
-        at = f"{header.path}.sender.identifier"
+        at = f"{header.path}.sender"
+        identifier, name = getattr(reference, "identifier", None), None
+        target_path = f"{at}.identifier"
+        if identifier is None and getattr(reference, "reference", None):
+            entry = next((e for e in self.entries if e.is_referenced_by(reference)), None)
+            if entry is not None and entry.kind == "Organization":
+                found = [
+                    (k, i)
+                    for k, i in enumerate(entry.resource.identifier or [])
+                    if i.system == ODS_CODE
+                ]
+                identifier = found[0][1] if found else None
+                target_path = f"{entry.path}.identifier[{found[0][0] if found else 0}]"
+                name = entry.resource.name
+            elif reference.reference.startswith(SPINE_DIRECTORY) and "/Organization/" in (
+                reference.reference
+            ):
+                code = _HISTORY.sub("", reference.reference).rsplit("/", 1)[-1]
+                return self.sender_code(
+                    code, f"{at}.reference", getattr(reference, "display", None)
+                )
         if identifier is None or identifier.system != ODS_CODE or not identifier.value:
-            self.fail("required", f"the sender needs an identifier with system {ODS_CODE}", at)
+            text = (
+                f"the sender needs an ODS code: an identifier with system {ODS_CODE}, or a "
+                "reference to an Organization in this Bundle carrying one"
+            )
+            self.fail("required", text, target_path if name is not None else at)
             return None, None
-        if not _ODS.match(identifier.value):
-            self.fail("value", f"{identifier.value!r} is not an ODS code", f"{at}.value")
+        display = getattr(reference, "display", None) or name
+        return self.sender_code(identifier.value, f"{target_path}.value", display)
+
+    def sender_code(
+        self, value: str, at: str, display: str | None
+    ) -> tuple[str | None, str | None]:
+        if not _ODS.match(value):
+            self.fail("value", "is not an ODS code (3 to 10 letters and digits)", at)
             return None, None
-        code = identifier.value.upper()
+        code = value.upper()
         if code != self.org.upper():
             text = f"the message says it is from {code} but your token is for {self.org}"
-            raise FhirRejected(403, [Issue("forbidden", text, f"{at}.value")])
-        return code, getattr(reference, "display", None)
+            raise FhirRejected(403, [Issue("forbidden", text, at)])
+        return code, display
 
     def carer_findings(self) -> list[tuple[_Entry, str]]:
         """Observations and Flags with a recognised carer code, with that code."""
@@ -458,8 +525,8 @@ class _Translator:
         return cared or [{"relationship": "other", "needs": needs}]
 
     def consent(self) -> dict[str, Any] | None:
-        """An active permit allows contact and sharing with the partners named as actors; any
-        other Consent (deny, inactive, proposed ...) means no sharing and no contact."""
+        """The carer's decision about the partners, by R4 semantics or the v1 shape
+        (``adapters.fhir_consent``); None when the message has no Consent."""
         consents = self.of("Consent")
         if len(consents) > 1:
             self.fail("structure", "send one Consent: it replaces the carer's", "Bundle.entry")
@@ -470,21 +537,7 @@ class _Translator:
         if resource.patient is not None and not self.is_carer(resource.patient):
             text = "Consent.patient must be the carer's Patient"
             self.fail("value", text, f"{entry.path}.patient")
-        provision = resource.provision
-        permit = resource.status == "active" and getattr(provision, "type", None) == "permit"
-        share_with: list[str] = []
-        for a, actor in enumerate(provision.actor or [] if permit else []):
-            identifier = getattr(actor.reference, "identifier", None)
-            value = getattr(identifier, "value", None)
-            if getattr(identifier, "system", None) != PARTNER or value not in PARTNERS:
-                text = f"name the partner by identifier system {PARTNER}: gp, council or vasl"
-                self.fail("value", text, f"{entry.path}.provision.actor[{a}].reference.identifier")
-            elif value not in share_with:
-                share_with.append(value)
-        consent: dict[str, Any] = {"share_with": share_with, "contact": permit}
-        if isinstance(resource.dateTime, datetime) and resource.dateTime.tzinfo is not None:
-            consent["recorded_at"] = resource.dateTime.isoformat()
-        return consent
+        return read_consent(resource, entry.path, self.fail, self.resolve, self.now)
 
     def validate(self, body: dict[str, Any]) -> None:
         """The event model's own rules (postcode, mobile, future birth date...), by FHIRPath,

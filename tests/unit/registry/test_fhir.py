@@ -168,7 +168,7 @@ def test_a_flag_coded_as_a_carer_is_accepted_too() -> None:
     [
         lambda c: c["provision"].update(type="deny"),
         lambda c: c.update(status="inactive"),
-        lambda c: c.update(status="proposed"),
+        lambda c: c.update(status="rejected"),
     ],
 )
 def test_anything_but_an_active_permit_means_no_sharing_and_no_contact(
@@ -282,14 +282,16 @@ RULES: dict[str, tuple[Callable[[Bundle], object], str, str, str]] = {
     "no sender": (
         lambda b: resource(b, 0).pop("sender"),
         "required",
-        "Bundle.entry[0].resource.sender.identifier",
-        "the sender needs an identifier with system https://fhir.nhs.uk/Id/ods-organization-code",
+        "Bundle.entry[0].resource.sender",
+        "the sender needs an ODS code: an identifier with system "
+        "https://fhir.nhs.uk/Id/ods-organization-code",
     ),
     "other event": (
         lambda b: resource(b, 0)["eventCoding"].update(code="carer.erased"),
         "value",
-        "Bundle.entry[0].resource.eventCoding.code",
-        "this endpoint accepts carer.identified messages, not 'carer.erased'",
+        "Bundle.entry[0].resource.eventCoding",
+        "this endpoint accepts eventCoding system "
+        "https://carers-connect.example/CodeSystem/event code carer.identified only",
     ),
     "no NHS number": (
         lambda b: resource(b, 1).pop("identifier"),
@@ -301,13 +303,13 @@ RULES: dict[str, tuple[Callable[[Bundle], object], str, str, str]] = {
         _identifier("9434765918"),
         "value",
         "Bundle.entry[1].resource.identifier[0].value",
-        "9434765918 fails the NHS number Modulus 11 check",
+        "fails the NHS number Modulus 11 check",
     ),
     "nine digits": (
         _identifier("943476591"),
         "value",
         "Bundle.entry[1].resource.identifier[0].value",
-        "943476591 is not an NHS number: it must be 10 digits",
+        "is not an NHS number: it must be 10 digits",
     ),
     "wrong SNOMED code": (
         _snomed("38341003"),
@@ -343,7 +345,7 @@ RULES: dict[str, tuple[Callable[[Bundle], object], str, str, str]] = {
         lambda b: resource(b, 1).update(birthDate="2090-01-01"),
         "value",
         "Bundle.entry[1].resource.birthDate",
-        "The birthDate: 2090-01-01 is in the future",
+        "The birthDate: is in the future",
     ),
     "partial birth date": (
         lambda b: resource(b, 1).update(birthDate="1968-04"),
@@ -355,7 +357,7 @@ RULES: dict[str, tuple[Callable[[Bundle], object], str, str, str]] = {
         lambda b: resource(b, 1)["address"][0].update(postalCode="NOT A CODE"),
         "value",
         "Bundle.entry[1].resource.address[0].postalCode",
-        "The postcode: 'NOT A CODE' is not a valid UK postcode",
+        "The postcode: is not a valid UK postcode",
     ),
     "landline as mobile": (
         _telecom("0116 496 0000"),
@@ -421,3 +423,179 @@ def test_a_message_claiming_another_sender_than_the_token_is_a_403() -> None:
     error = rejected(example(), org="Y12345")
     assert error.status == 403
     assert issues(error) == [("forbidden", "Bundle.entry[0].resource.sender.identifier.value")]
+
+
+# --- issue 15: Consent by its R4 semantics, senders by reference, modifierExtension -------
+
+OPTIN = {
+    "coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "OPTIN"}]
+}
+OPTOUT = {
+    "coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "OPTOUT"}]
+}
+
+
+PROVIDER = {"coding": [{"system": V3_ROLE_CODE, "code": "PROV"}]}
+
+
+def partner_actor(value: str) -> dict[str, Any]:
+    return {"role": PROVIDER, "reference": {"identifier": {"system": PARTNER, "value": value}}}
+
+
+def r4_consent(policy: dict[str, Any], *nested: dict[str, Any]) -> Callable[[Bundle], None]:
+    """Replace the example's Consent provision with the R4 shape: no root type."""
+
+    def change(bundle: Bundle) -> None:
+        consent = resource(bundle, 3)
+        consent["policyRule"] = policy
+        consent["provision"] = {"provision": list(nested)} if nested else {}
+
+    return change
+
+
+def test_an_r4_consent_with_optin_and_nested_permits_shares_with_the_named_partners() -> None:
+    change = r4_consent(
+        OPTIN,
+        {"type": "permit", "actor": [partner_actor("council")]},
+        {"type": "permit", "actor": [partner_actor("vasl")]},
+    )
+    consent = ok(example(change)).body["consent"]
+    assert consent["share_with"] == ["council", "vasl"]
+    assert consent["contact"] is True
+
+
+def test_a_nested_deny_overrides_the_permit_above_it_for_the_partner_it_names() -> None:
+    change = r4_consent(
+        OPTIN,
+        {
+            "type": "permit",
+            "actor": [partner_actor("council"), partner_actor("vasl")],
+            "provision": [{"type": "deny", "actor": [partner_actor("vasl")]}],
+        },
+    )
+    assert ok(example(change)).body["consent"]["share_with"] == ["council"]
+
+
+def test_an_optout_consent_without_partners_is_a_clear_refusal() -> None:
+    consent = ok(example(r4_consent(OPTOUT))).body["consent"]
+    assert consent["share_with"] == [] and consent["contact"] is False
+
+
+def test_a_lapsed_permit_does_not_apply() -> None:
+    lapsed = {
+        "type": "permit",
+        "actor": [partner_actor("vasl")],
+        "period": {"end": "2026-01-01T00:00:00Z"},
+    }
+    current = {"type": "permit", "actor": [partner_actor("council")]}
+    consent = ok(example(r4_consent(OPTIN, lapsed, current))).body["consent"]
+    assert consent["share_with"] == ["council"]
+
+
+def test_an_actor_may_be_a_reference_to_an_organization_in_the_bundle() -> None:
+    def change(bundle: Bundle) -> None:
+        bundle["entry"].append(
+            {
+                "fullUrl": "urn:uuid:5d6e7f80-1111-4a2b-8c3d-4e5f60718293",
+                "resource": {
+                    "resourceType": "Organization",
+                    "identifier": [{"system": PARTNER, "value": "vasl"}],
+                    "name": "Voluntary Action South Leicestershire",
+                },
+            }
+        )
+        target = "urn:uuid:5d6e7f80-1111-4a2b-8c3d-4e5f60718293"
+        actor = {"role": PROVIDER, "reference": {"reference": target}}
+        r4_consent(OPTIN, {"type": "permit", "actor": [actor]})(bundle)
+
+    assert ok(example(change)).body["consent"]["share_with"] == ["vasl"]
+
+
+@pytest.mark.parametrize(
+    ("change", "expression", "says"),
+    [
+        (r4_consent(OPTIN), "Bundle.entry[3].resource.provision", "does not say which partners"),
+        (
+            r4_consent(OPTIN, {"actor": [partner_actor("vasl")]}),
+            "Bundle.entry[3].resource.provision.provision[0].type",
+            "a nested provision needs a type",
+        ),
+        (
+            lambda b: resource(b, 3).update(status="proposed"),
+            "Bundle.entry[3].resource.status",
+            "not the carer's decision yet",
+        ),
+        (
+            lambda b: resource(b, 3).update(status="draft"),
+            "Bundle.entry[3].resource.status",
+            "not the carer's decision yet",
+        ),
+        (
+            lambda b: (resource(b, 3).pop("provision"), resource(b, 3).pop("policyRule")),
+            "Bundle.entry[3].resource.provision",
+            "needs a provision naming the partners",
+        ),
+    ],
+)
+def test_a_consent_that_is_no_clear_decision_is_refused_saying_what_is_missing(
+    change: Callable[[Bundle], object], expression: str, says: str
+) -> None:
+    error = rejected(example(change))
+    assert error.status == 422
+    assert [(i.expression, says in i.diagnostics) for i in error.issues] == [(expression, True)]
+
+
+def test_the_sender_may_be_a_reference_to_an_organization_entry_with_its_ods_code() -> None:
+    def change(bundle: Bundle) -> None:
+        bundle["entry"].append(
+            {
+                "fullUrl": "https://example-surgery.example/fhir/Organization/C82001",
+                "resource": {
+                    "resourceType": "Organization",
+                    "id": "C82001",
+                    "identifier": [
+                        {
+                            "system": "https://fhir.nhs.uk/Id/ods-organization-code",
+                            "value": "C82001",
+                        }
+                    ],
+                    "name": "Example Surgery",
+                },
+            }
+        )
+        resource(bundle, 0)["sender"] = {"reference": "Organization/C82001/_history/3"}
+
+    translation = ok(example(change))
+    assert translation.sender == "C82001"
+    assert translation.body["identified_by"]["org_name"] == "Example Surgery"
+
+
+def test_a_sender_reference_to_another_organization_is_forbidden() -> None:
+    def change(bundle: Bundle) -> None:
+        resource(bundle, 0)["sender"] = {
+            "reference": "https://directory.spineservices.nhs.uk/STU3/Organization/X26"
+        }
+
+    error = rejected(example(change))
+    assert error.status == 403
+
+
+def test_versioned_references_are_resolved() -> None:
+    def change(bundle: Bundle) -> None:
+        resource(bundle, 1)["id"] = "carer-1"
+        bundle["entry"][1]["fullUrl"] = "https://gp.example/fhir/Patient/carer-1"
+        resource(bundle, 2)["subject"] = {"reference": "Patient/carer-1/_history/2"}
+        resource(bundle, 3)["patient"] = {"reference": "Patient/carer-1/_history/2"}
+
+    assert ok(example(change)).body["person"]["nhs_number"] == "9434765919"
+
+
+def test_an_unknown_modifier_extension_is_refused_naming_where_it_is() -> None:
+    def change(bundle: Bundle) -> None:
+        resource(bundle, 3)["modifierExtension"] = [
+            {"url": "https://example.org/not-really-consent", "valueBoolean": True}
+        ]
+
+    error = rejected(example(change))
+    assert error.status == 422
+    assert issues(error) == [("not-supported", "Bundle.entry[3].resource")]
