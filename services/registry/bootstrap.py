@@ -12,7 +12,15 @@ from functools import partial
 from fastapi import FastAPI
 
 from services.registry.domain.provenance import Attestor, attestation_key
-from services.registry.entrypoints import claims, fhir, http, kafka, reads, selfservice_web
+from services.registry.entrypoints import (
+    claims,
+    fhir,
+    fhir_metadata,
+    http,
+    kafka,
+    reads,
+    selfservice_web,
+)
 from services.registry.service_layer.handlers import (
     BATCH_HANDLERS,
     HANDLERS,
@@ -107,6 +115,7 @@ def bootstrap(
     app.include_router(http.router)
     app.include_router(reads.router)
     app.include_router(fhir.router)
+    app.include_router(fhir_metadata.router)  # GET /fhir/metadata: the CapabilityStatement
     app.include_router(claims.router)  # its self-service page joins selfservice's router
     selfservice_web.install(app, settings, unit_of_work)
     return Registry(settings, runtime, processor, referral_processor, app)
