@@ -31,6 +31,7 @@ from shared.messaging.uow import UnitOfWork
 from shared.metrics import OUTBOX_PENDING, exposition, record_lag
 from shared.settings import ServiceSettings
 from shared.telemetry import setup_tracing
+from shared.web.hardening import harden
 
 log = logging.getLogger(__name__)
 U = TypeVar("U", bound=UnitOfWork)
@@ -169,6 +170,7 @@ def http_app(
 
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
     app.state.runtime = runtime
+    harden(app, runtime.settings)
 
     @app.get(
         "/metrics",

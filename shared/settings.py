@@ -67,6 +67,17 @@ class ServiceSettings(BaseSettings):
         10, ge=1, le=1000, validation_alias=env("KAFKA_BATCH_TIMEOUT_MS")
     )
     token_secret: str = Field(DEV_TOKEN_SECRET, validation_alias=env("TOKEN_SECRET"))
+    # A stolen staff token is useful for at most this long, whatever its own ``exp`` says.
+    token_max_hours: float = Field(12, gt=0, le=24 * 366, validation_alias=env("TOKEN_MAX_HOURS"))
+    # Request bodies beyond this are answered 413 before anything parses them.
+    http_max_body_bytes: int = Field(
+        1_048_576, ge=1024, validation_alias=env("HTTP_MAX_BODY_BYTES")
+    )
+    # JSON nested deeper than this is answered 422: no parser recurses 50,000 levels.
+    http_max_json_depth: int = Field(64, ge=8, le=1000, validation_alias=env("HTTP_MAX_JSON_DEPTH"))
+    # ``Secure`` on the staff and CSRF cookies. Browsers accept Secure cookies from
+    # http://127.0.0.1 and localhost; only plain-HTTP test clients with a cookie jar need false.
+    cookie_secure: bool = Field(True, validation_alias=env("COOKIE_SECURE"))
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     database_url: str = "sqlite+aiosqlite:///.data/carers.db"
@@ -108,4 +119,16 @@ class ServiceSettings(BaseSettings):
                 )
             if self.database_url.startswith("sqlite"):
                 raise ValueError("database_url: production needs PostgreSQL, not SQLite")
+            if self.kafka_security_protocol not in ("SSL", "SASL_SSL"):
+                raise ValueError(
+                    "KAFKA_SECURITY_PROTOCOL: production needs TLS to Kafka (SSL or SASL_SSL), "
+                    f"not {self.kafka_security_protocol}"
+                )
+            if self.database_ssl_mode != "verify-full":
+                raise ValueError(
+                    "DATABASE_SSL_MODE: production needs TLS to the database with the server's "
+                    f"certificate and name checked (verify-full), not {self.database_ssl_mode}"
+                )
+            if not self.cookie_secure:
+                raise ValueError("COOKIE_SECURE: production cookies must be Secure")
         return self

@@ -290,6 +290,20 @@ def test_settings_a_service_would_refuse_are_reported(monkeypatch: pytest.Monkey
     assert [p.split(":")[0] for p in settings_problems(broken, monkeypatch)] == ["referrals"]
 
 
+def test_compose_in_production_mode_is_refused_for_want_of_tls(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    broken = copy.deepcopy(load())
+    for _name, service, _module in ours(broken):
+        service["environment"] = {**service.get("environment", {}), "CARERS_ENV": "production"}
+    problems = [p for p in settings_problems(broken, monkeypatch) if "TOKEN_SECRET" not in p]
+    services = [
+        name for name, service, _ in ours(broken) if "TOKEN_SECRET" in service["environment"]
+    ]
+    assert len(problems) == len(services) == 4
+    assert all("KAFKA_SECURITY_PROTOCOL" in p for p in problems), problems
+
+
 def test_a_missing_health_check_or_condition_is_reported() -> None:
     broken = copy.deepcopy(load())
     del broken["services"]["consultation"]["healthcheck"]

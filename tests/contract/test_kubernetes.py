@@ -28,6 +28,7 @@ import pytest
 import yaml
 
 from shared import topics
+from shared.kafka import principals
 from shared.ops import apidocs
 from shared.topics import TOPICS
 
@@ -297,6 +298,41 @@ def test_production_settings_pass_each_services_own_checks(
             assert settings.kafka_security_protocol == "SASL_SSL"
             assert settings.kafka_sasl_username == f"carers-{service}"
             assert settings.database_url.startswith("postgresql+asyncpg://")
+            assert settings.database_ssl_mode == "verify-full"
+            assert settings.cookie_secure
+
+
+def test_production_checks_the_databases_certificate_against_a_mounted_ca(
+    production: dict[Any, Resource],
+) -> None:
+    for service in apidocs.SERVICES:
+        deployment = production[("Deployment", service)]
+        for container in _all_containers(deployment):
+            env = container_environment(production, container)
+            assert env["DATABASE_SSL_MODE"] == "verify-full"
+            mounts = {m["mountPath"] for m in container["volumeMounts"]}
+            assert str(Path(str(env["DATABASE_SSL_ROOT_CERT"])).parent) in mounts
+        volumes = {v["name"]: v for v in deployment["spec"]["template"]["spec"]["volumes"]}
+        assert volumes["database-ca"]["secret"]["secretName"] == "carers-database-ca"
+
+
+def test_a_production_overlay_without_tls_is_refused_by_the_services_own_checks(
+    production: dict[Any, Resource], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    container = _all_containers(production[("Deployment", "registry")])[-1]
+    env = container_environment(production, container)
+    cls = apidocs.settings_class("registry")
+    for name, weakened in (
+        ("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT"),
+        ("DATABASE_SSL_MODE", "require"),
+    ):
+        with monkeypatch.context() as patched:
+            for setting in apidocs.env_names(cls):
+                patched.delenv(setting, raising=False)
+            for key, value in {**env, name: weakened}.items():
+                patched.setenv(key, value if isinstance(value, str) else _stand_in(value[1]))
+            with pytest.raises(ValueError, match=name):
+                cls(_env_file=None)  # type: ignore[call-arg]
 
 
 def test_production_takes_credentials_from_secrets(production: dict[Any, Resource]) -> None:
@@ -431,6 +467,9 @@ def expected_acls() -> dict[str, set[Acl]]:
     operator = {("topic", topics.DEADLETTER, "literal", op) for op in ("Read", "Describe")}
     operator |= {("topic", t, "literal", op) for t in replayed for op in ("Write", "Describe")}
     out["carers-operator"] = operator
+    # Partner organisations sending over Kafka: write their own inbound topic, nothing else.
+    for user, row in principals.PARTNER_ROWS.items():
+        out[user] = {(g.resource, g.name, g.pattern, g.operation) for g in principals.grants(row)}
     return out
 
 
@@ -470,7 +509,11 @@ def test_consumer_groups_are_covered_by_the_group_acl_prefix() -> None:
     for service in apidocs.SERVICES:
         for group in _groups(service):
             assert group.startswith(f"carers-{service}"), (service, group)
-    assert _groups("registry") == {"carers-registry", "carers-registry-referrals"}
+    assert _groups("registry") == {
+        "carers-registry",
+        "carers-registry-referrals",
+        "carers-registry-partners",
+    }
 
 
 def test_acls_follow_contract_section_1() -> None:
@@ -489,7 +532,12 @@ def test_acls_follow_contract_section_1() -> None:
         user.removeprefix("carers-"): {name for kind, name, _p, op in rules if op == "Read"}
         for user, rules in acls.items()
     }
-    assert reads["registry"] == {topics.INBOUND, topics.REFERRALS, "carers-registry"}
+    assert reads["registry"] == {
+        topics.INBOUND,
+        *topics.PARTNER_INBOUND,
+        topics.REFERRALS,
+        "carers-registry",
+    }
     assert reads["referrals"] == {topics.REGISTRY, "carers-referrals"}
     assert reads["notifications"] == {
         topics.REGISTRY,

@@ -18,9 +18,36 @@ def test_production_refuses_the_development_token_secret_and_sqlite() -> None:
     with pytest.raises(ValidationError, match="PostgreSQL"):
         ServiceSettings(environment="production", token_secret="x" * 40)
     fine = ServiceSettings(
-        environment="production", token_secret="x" * 40, database_url="postgresql+asyncpg://h/db"
+        environment="production",
+        token_secret="x" * 40,
+        database_url="postgresql+asyncpg://h/db",
+        kafka_security_protocol="SASL_SSL",
+        database_ssl_mode="verify-full",
     )
     assert fine.environment == "production"
+
+
+def test_production_refuses_to_start_without_tls_to_kafka_and_the_database() -> None:
+    base: dict[str, object] = {
+        "environment": "production",
+        "token_secret": "x" * 40,
+        "database_url": "postgresql+asyncpg://h/db",
+    }
+    for protocol in ("PLAINTEXT", "SASL_PLAINTEXT"):
+        with pytest.raises(ValidationError, match="KAFKA_SECURITY_PROTOCOL"):
+            ServiceSettings(
+                **base, kafka_security_protocol=protocol, database_ssl_mode="verify-full"
+            )
+    for mode in ("disable", "require"):
+        with pytest.raises(ValidationError, match="DATABASE_SSL_MODE"):
+            ServiceSettings(**base, kafka_security_protocol="SSL", database_ssl_mode=mode)
+    with pytest.raises(ValidationError, match="COOKIE_SECURE"):
+        ServiceSettings(
+            **base,
+            kafka_security_protocol="SSL",
+            database_ssl_mode="verify-full",
+            cookie_secure=False,
+        )
 
 
 def test_topics_are_created_with_the_retention_schedule(monkeypatch: pytest.MonkeyPatch) -> None:
