@@ -17,6 +17,30 @@ CONSULTATION = "carers.consultation.v1"
 DEADLETTER = "carers.deadletter.v1"
 SELFSERVICE = "carers.selfservice.v1"
 
+# Source binding on Kafka (contract section 6.1; shared/kafka/principals.py): Kafka does not
+# tell a consumer who wrote a record, so each partner organisation that sends over Kafka has
+# its own inbound topic, writable only by that organisation's principal, and the registry
+# refuses an event there whose source is not that organisation. carers.inbound.v1 stays for
+# the registry's own HTTP/FHIR ingest and self-service (and for partners on the unsecured
+# single broker used in development).
+PARTNER_INBOUND_PREFIX = "carers.inbound.partner."
+KAFKA_PARTNERS: tuple[tuple[str, str], ...] = (("gp", "C82001"), ("hospital", "RWE"))
+"""(identified_by.kind, ODS code) of each organisation that sends over Kafka."""
+
+
+def partner_inbound(kind: str, org_code: str) -> str:
+    """The inbound topic of one partner organisation, e.g. carers.inbound.partner.gp.c82001.v1."""
+    return f"{PARTNER_INBOUND_PREFIX}{kind}.{org_code.lower()}.v1"
+
+
+PARTNER_INBOUND: tuple[str, ...] = tuple(partner_inbound(k, o) for k, o in KAFKA_PARTNERS)
+INBOUND_EVENT_TYPES = (
+    "carer.identified",
+    "gp.carer_coded",
+    "consent.updated",
+    "carer.erasure_requested",
+)
+
 
 @dataclass(frozen=True)
 class TopicSpec:
@@ -29,16 +53,7 @@ class TopicSpec:
 
 
 TOPICS: tuple[TopicSpec, ...] = (
-    TopicSpec(
-        INBOUND,
-        6,
-        event_types=(
-            "carer.identified",
-            "gp.carer_coded",
-            "consent.updated",
-            "carer.erasure_requested",
-        ),
-    ),
+    TopicSpec(INBOUND, 6, event_types=INBOUND_EVENT_TYPES),
     TopicSpec(
         REGISTRY,
         6,
@@ -89,6 +104,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         {"retention.ms": str(60 * 60 * 1000)},
         event_types=("selfservice.code_requested",),
     ),
+    *(TopicSpec(name, 3, event_types=INBOUND_EVENT_TYPES) for name in PARTNER_INBOUND),
 )
 
 TOPIC_NAMES: tuple[str, ...] = tuple(t.name for t in TOPICS)

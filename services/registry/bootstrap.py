@@ -33,6 +33,7 @@ from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from services.registry.settings import RegistrySettings
 from shared import topics
 from shared.events import OUTBOUND_BODIES, parse_event, parse_inbound
+from shared.kafka.principals import source_bound_parser
 from shared.messaging.outbox import AfterPublishHook
 from shared.messaging.processor import EventProcessor
 from shared.runtime import ServiceRuntime, http_app
@@ -94,7 +95,24 @@ def bootstrap(
         batch_handlers=referral_handlers,
         ignored=set(REFERRAL_EVENTS) - set(referral_handlers),
     )
-    kafka.register_subscribers(runtime.broker, processor, referral_processor, settings)
+    # Each partner's own inbound topic: the same rules, plus its source must be that partner's.
+    partner_processors = {
+        settings.topic(name): EventProcessor(
+            "registry",
+            unit_of_work,
+            handlers,
+            source_bound_parser(
+                settings.topic(name),
+                trusted_parser(attestor, parse_inbound),
+                settings.kafka_topic_namespace,
+            ),
+            batch_handlers=batch_handlers,
+        )
+        for name in topics.PARTNER_INBOUND
+    }
+    kafka.register_subscribers(
+        runtime.broker, processor, referral_processor, settings, partner_processors
+    )
 
     async def recategorise_daily() -> None:
         while True:

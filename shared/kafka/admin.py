@@ -76,14 +76,21 @@ class _Admin(KafkaAdminClient):  # type: ignore[misc]
 
 
 @contextlib.contextmanager
-def admin_client(bootstrap_servers: str, timeout_s: float = 30.0) -> Iterator[KafkaAdminClient]:
-    """An admin client that is always closed, with timeouts short enough for scripts."""
+def admin_client(
+    bootstrap_servers: str, timeout_s: float = 30.0, **security: Any
+) -> Iterator[KafkaAdminClient]:
+    """An admin client that is always closed, with timeouts short enough for scripts.
+
+    ``security``: kafka-python options (security_protocol, sasl_*, ssl_cafile) for a secured
+    cluster (``shared.kafka.cluster``); none on the local unauthenticated broker.
+    """
     timeout_ms = max(int(timeout_s * 1000), 1000)
     client = _Admin(
         bootstrap_servers=bootstrap_servers,
         client_id="carers-connect-admin",
         request_timeout_ms=timeout_ms,
         bootstrap_timeout_ms=timeout_ms,
+        **security,
     )
     try:
         yield client
@@ -104,7 +111,7 @@ def _port_open(bootstrap_servers: str) -> bool:
     return False
 
 
-def wait_for_broker(bootstrap_servers: str, timeout: float = 60.0) -> list[str]:
+def wait_for_broker(bootstrap_servers: str, timeout: float = 60.0, **security: Any) -> list[str]:
     """Poll until the broker answers a metadata request; return its topic names.
 
     A listening socket is not enough: a KRaft broker accepts connections before it has
@@ -125,7 +132,7 @@ def wait_for_broker(bootstrap_servers: str, timeout: float = 60.0) -> list[str]:
                 with (
                     _silenced_kafka_logs(),
                     admin_client(
-                        bootstrap_servers, timeout_s=min(5.0, max(remaining, 1.0))
+                        bootstrap_servers, timeout_s=min(5.0, max(remaining, 1.0)), **security
                     ) as admin,
                 ):
                     return list(admin.list_topics())
@@ -147,13 +154,13 @@ def _topic_configs(admin: KafkaAdminClient, names: Iterable[str]) -> dict[str, d
 
 
 def describe_topics(
-    bootstrap_servers: str, names: Iterable[str] | None = None
+    bootstrap_servers: str, names: Iterable[str] | None = None, **security: Any
 ) -> dict[str, TopicInfo]:
     """Partition counts and topic-level configs, for checks, tests and operators.
 
     ``names`` None means every non-internal topic. Missing topics are left out.
     """
-    with admin_client(bootstrap_servers) as admin:
+    with admin_client(bootstrap_servers, **security) as admin:
         wanted = list(names) if names is not None else None
         topics = admin.describe_topics(wanted)
         found = {
@@ -171,6 +178,7 @@ def ensure_topics(
     bootstrap_servers: str,
     specs: Iterable[TopicSpec] = TOPICS,
     replication_factor: int = 1,
+    **security: Any,
 ) -> list[str]:
     """Create the missing topics and bring existing ones' configs in line; idempotent.
 
@@ -181,7 +189,7 @@ def ensure_topics(
     would move keys to new partitions and break per-carer ordering.
     """
     wanted = list(specs)
-    with admin_client(bootstrap_servers) as admin:
+    with admin_client(bootstrap_servers, **security) as admin:
         existing = set(admin.list_topics())
         missing = {
             s.name: {

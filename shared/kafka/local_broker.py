@@ -138,6 +138,13 @@ class LocalKafka:
     can find and control a broker it did not start.
     """
 
+    jvm_options: tuple[str, ...] = tuple(JVM_OPTS)
+    """A subclass caps the heap lower (three nodes of shared/kafka/cluster.py on one machine)."""
+
+    def _format_options(self) -> list[str]:
+        """``StorageTool format`` arguments after the command: cluster id, config, extras."""
+        return ["-t", _new_cluster_id(), "-c", str(self.config_file)]
+
     def __init__(
         self, home: Path, port: int | None = None, controller_port: int | None = None
     ) -> None:
@@ -212,13 +219,13 @@ class LocalKafka:
         base = [java, f"-Dlog4j2.configurationFile={LOG4J_CONFIG}", logs, "-cp", f"{libs}/*"]
         if not (self.data_dir / "meta.properties").exists():  # first start: format (static quorum)
             fmt = [*base, "kafka.tools.StorageTool", "format", "--ignore-formatted"]
-            fmt += ["-t", _new_cluster_id(), "-c", str(self.config_file)]
+            fmt += self._format_options()
             done = subprocess.run(fmt, capture_output=True, text=True, timeout=180, check=False)
             if done.returncode != 0:
                 raise RuntimeError(f"formatting Kafka storage failed:\n{done.stdout}{done.stderr}")
         if self.log_file.exists() and self.log_file.stat().st_size > 20_000_000:
             self.log_file.replace(self.log_file.with_suffix(".log.1"))
-        cmd = [java, *JVM_OPTS, *base[1:], "kafka.Kafka", str(self.config_file)]
+        cmd = [java, *self.jvm_options, *base[1:], "kafka.Kafka", str(self.config_file)]
         with open(self.log_file, "ab") as log:
             log.write(f"\n=== starting {time.strftime('%Y-%m-%d %H:%M:%S')} ===\n".encode())
             log.flush()

@@ -36,6 +36,10 @@ READ_OUTSIDE: Mapping[str, str] = {
 # Topics written outside our services, by whom.
 WRITTEN_OUTSIDE: Mapping[str, str] = {
     topics.INBOUND: "partner systems, besides the registry's HTTP and FHIR ingest",
+    **{
+        name: "that partner organisation only (its own principal)"
+        for name in topics.PARTNER_INBOUND
+    },
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
@@ -16,6 +18,7 @@ def register_subscribers(
     inbound: EventProcessor,  # type: ignore[type-arg]
     referrals: EventProcessor,  # type: ignore[type-arg]
     settings: ServiceSettings,
+    partners: Mapping[str, EventProcessor] | None = None,  # type: ignore[type-arg]
 ) -> None:
     @broker.subscriber(
         settings.topic(topics.INBOUND),
@@ -34,3 +37,20 @@ def register_subscribers(
     )
     async def on_referral(message: KafkaMessage) -> None:
         await referrals.process(raw_records(message))
+
+    if not partners:
+        return
+
+    @broker.subscriber(
+        *partners,
+        title="registry/on_partner_inbound",
+        description=(
+            "Each partner organisation's own inbound topic (only it may write there): the "
+            "same events as carers.inbound.v1; a source that is not that partner's is refused."
+        ),
+        **subscriber_options(settings, group_suffix="-partners"),
+    )
+    async def on_partner_inbound(message: KafkaMessage) -> None:
+        records = raw_records(message)
+        for topic in dict.fromkeys(record.topic for record in records):  # in arrival order
+            await partners[topic].process([r for r in records if r.topic == topic])

@@ -1,0 +1,407 @@
+"""A production-shaped local Kafka: three KRaft nodes, TLS, SASL/SCRAM-SHA-512 and ACLs.
+
+Why: production (deploy/k8s/strimzi) runs three replicated brokers that authenticate every
+client and authorise it per topic; the quick-start broker (``local_broker.py``) does none of
+that. This runs the same jars in the production shape on 127.0.0.1, so the security settings,
+the ACLs of ``shared/kafka/principals.py`` and replication under broker faults are tested here.
+
+Shape of each node (``<home>/node<N>``, N = 1..3), all combined broker+controller:
+
+- ``CLIENT`` listener: SASL_SSL, SCRAM-SHA-512, the only one clients use;
+- ``INTERNAL`` (replication) and ``CONTROLLER`` listeners: TLS with client certificates, the
+  nodes authenticate as ``CN=carers-kafka-node`` (a super user, as Strimzi's brokers are);
+- ``StandardAuthorizer``, ``allow.everyone.if.no.acl.found=false``, super user ``admin`` for
+  set-up only; replication factor 3, ``min.insync.replicas=2``, no unclean leader election.
+
+A local CA, the node certificate and every principal's password are made at first start under
+``<home>`` (``.kafka/`` is git-ignored: no key is ever committed). SCRAM credentials go into the
+metadata log when storage is formatted (``StorageTool format --add-scram``).
+
+CLI: ``scripts/kafka cluster start|stop|status|env P|kill N|pause N|resume N|start N``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from shared.kafka import principals
+from shared.kafka.local_broker import JVM_OPTS, REPO_ROOT, LocalKafka, _new_cluster_id, free_ports
+
+DEFAULT_HOME = REPO_ROOT / ".kafka" / "cluster"
+DEFAULT_BASE_PORT = 29092  # clients: 29092-29094; replication +10; controllers +20
+NODES = (1, 2, 3)
+NODE_PRINCIPAL = "CN=carers-kafka-node"
+MECHANISM = "SCRAM-SHA-512"
+SCRAM_LOGIN = "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+HEAP = ("-Xms128m", "-Xmx384m")  # three nodes beside the services on a 2-core machine
+
+
+def _run(cmd: list[str], cwd: Path) -> None:
+    done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd[:3])} failed:\n{done.stdout}{done.stderr}")
+
+
+def make_tls(tls: Path, password: str) -> None:
+    """A local CA, one node certificate for 127.0.0.1/localhost, and Java key/trust stores.
+
+    One certificate for the three nodes keeps set-up short; each node still verifies the
+    others (client certificates required on the replication and controller listeners).
+    """
+    tls.mkdir(parents=True, exist_ok=True)
+    os.chmod(tls, 0o700)
+    subj = "/CN=carers-local-kafka-ca"
+    _run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "365",
+          "-keyout", "ca.key", "-out", "ca.crt", "-subj", subj], tls)  # fmt: skip
+    _run(["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "node.key",
+          "-out", "node.csr", "-subj", f"/{NODE_PRINCIPAL}"], tls)  # fmt: skip
+    (tls / "san.ext").write_text(
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
+        "extendedKeyUsage=serverAuth,clientAuth\nbasicConstraints=CA:FALSE\n"
+    )
+    _run(["openssl", "x509", "-req", "-in", "node.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+          "-CAcreateserial", "-days", "365", "-out", "node.crt",
+          "-extfile", "san.ext"], tls)  # fmt: skip
+    _run(["openssl", "pkcs12", "-export", "-in", "node.crt", "-inkey", "node.key",
+          "-certfile", "ca.crt", "-name", "node", "-out", "node.p12",
+          "-passout", f"pass:{password}"], tls)  # fmt: skip
+    _run(["keytool", "-importcert", "-noprompt", "-alias", "ca", "-file", "ca.crt",
+          "-keystore", "truststore.p12", "-storetype", "PKCS12",
+          "-storepass", password], tls)  # fmt: skip
+    for name in ("ca.key", "node.key", "node.csr"):
+        os.chmod(tls / name, 0o600)
+
+
+class ClusterNode(LocalKafka):
+    """One of the three nodes: LocalKafka's process handling, the cluster's configuration."""
+
+    jvm_options = (*[o for o in JVM_OPTS if not o.startswith(("-Xms", "-Xmx"))], *HEAP)
+
+    def __init__(self, cluster: KafkaCluster, node_id: int) -> None:
+        self.cluster = cluster
+        self.node_id = node_id
+        ports = cluster.layout["ports"][str(node_id)]
+        super().__init__(cluster.home / f"node{node_id}", ports["client"], ports["controller"])
+        self.internal_port = ports["internal"]
+
+    def _format_options(self) -> list[str]:
+        options = ["-t", self.cluster.layout["cluster_id"], "-c", str(self.config_file)]
+        for user, password in self.cluster.credentials.items():
+            options += ["--add-scram", f"{MECHANISM}=[name={user},password={password}]"]
+        return options
+
+    def _write_config(self) -> None:
+        layout, tls = self.cluster.layout, self.cluster.tls
+        store_pw = layout["store_password"]
+        voters = ",".join(f"{n}@127.0.0.1:{layout['ports'][str(n)]['controller']}" for n in NODES)
+        port, iport, cport = self._port, self.internal_port, self._controller_port
+        self.config_file.write_text(f"""# Written by shared/kafka/cluster.py on every start.
+process.roles=broker,controller
+node.id={self.node_id}
+controller.quorum.voters={voters}
+listeners=CLIENT://127.0.0.1:{port},INTERNAL://127.0.0.1:{iport},CONTROLLER://127.0.0.1:{cport}
+advertised.listeners=CLIENT://127.0.0.1:{port},INTERNAL://127.0.0.1:{iport}
+inter.broker.listener.name=INTERNAL
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=CLIENT:SASL_SSL,INTERNAL:SSL,CONTROLLER:SSL
+sasl.enabled.mechanisms={MECHANISM}
+listener.name.client.sasl.enabled.mechanisms={MECHANISM}
+listener.name.client.scram-sha-512.sasl.jaas.config={SCRAM_LOGIN}
+ssl.keystore.type=PKCS12
+ssl.keystore.location={tls / "node.p12"}
+ssl.keystore.password={store_pw}
+ssl.key.password={store_pw}
+ssl.truststore.type=PKCS12
+ssl.truststore.location={tls / "truststore.p12"}
+ssl.truststore.password={store_pw}
+ssl.client.auth=none
+listener.name.internal.ssl.client.auth=required
+listener.name.controller.ssl.client.auth=required
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+allow.everyone.if.no.acl.found=false
+super.users=User:{principals.ADMIN};User:{NODE_PRINCIPAL}
+log.dirs={self.data_dir}
+auto.create.topics.enable=false
+num.partitions=6
+default.replication.factor=3
+min.insync.replicas=2
+unclean.leader.election.enable=false
+offsets.topic.replication.factor=3
+offsets.topic.num.partitions=6
+transaction.state.log.replication.factor=3
+transaction.state.log.min.isr=2
+transaction.state.log.num.partitions=6
+share.coordinator.state.topic.replication.factor=3
+share.coordinator.state.topic.min.isr=2
+group.initial.rebalance.delay.ms=0
+broker.session.timeout.ms=6000
+broker.heartbeat.interval.ms=1000
+group.min.session.timeout.ms=2000
+""")
+        os.chmod(self.config_file, 0o600)
+
+    def _wait_ready(self, wait_seconds: float) -> None:
+        """Listening is enough here: a lone node cannot answer before a quorum is up, so the
+        cluster waits for readiness once all nodes run (:meth:`KafkaCluster.wait_ready`)."""
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            if not self.is_running():
+                raise RuntimeError(f"node {self.node_id} exited; log tail:\n{self.tail(40)}")
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(
+                    ("127.0.0.1", int(self._controller_port or 0)), timeout=1.0
+                ),
+            ):
+                return
+            if time.monotonic() >= deadline:
+                self.kill()
+                raise TimeoutError(f"node {self.node_id} did not listen; log:\n{self.tail(40)}")
+            time.sleep(0.2)
+
+
+class KafkaCluster:
+    """Three secured nodes under ``home``; state in files so the CLI can control them."""
+
+    def __init__(self, home: Path = DEFAULT_HOME, base_port: int | None = DEFAULT_BASE_PORT):
+        self.home = Path(home).resolve()
+        self.tls = self.home / "tls"
+        self._base_port = base_port
+        self._layout: dict[str, Any] | None = None
+
+    # -- set-up ----------------------------------------------------------------------------
+
+    @property
+    def layout_file(self) -> Path:
+        return self.home / "cluster.json"
+
+    @property
+    def layout(self) -> dict[str, Any]:
+        """Cluster id, ports, store password and every principal's password (made once)."""
+        if self._layout is None:
+            if self.layout_file.exists():
+                self._layout = json.loads(self.layout_file.read_text())
+            else:
+                self._layout = self._new_layout()
+        return self._layout
+
+    def _new_layout(self) -> dict[str, Any]:
+        if self._base_port:
+            b = self._base_port
+            ports = {str(n): {"client": b + n - 1, "internal": b + 9 + n, "controller": b + 19 + n}
+                     for n in NODES}  # fmt: skip
+        else:
+            free = iter(free_ports(9))
+            ports = {str(n): {k: next(free) for k in ("client", "internal", "controller")}
+                     for n in NODES}  # fmt: skip
+        users = [principals.ADMIN, *principals.ROWS]
+        return {
+            "cluster_id": _new_cluster_id(),
+            "ports": ports,
+            "store_password": secrets.token_hex(16),
+            "credentials": {user: secrets.token_hex(16) for user in users},
+        }
+
+    def set_up(self) -> None:
+        """Write the layout and make the TLS material, once (later starts reuse both)."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.home, 0o700)
+        if not (self.tls / "truststore.p12").exists():
+            make_tls(self.tls, self.layout["store_password"])
+        if not self.layout_file.exists():
+            self.layout_file.write_text(json.dumps(self.layout, indent=2))
+            os.chmod(self.layout_file, 0o600)
+
+    @property
+    def credentials(self) -> dict[str, str]:
+        return dict(self.layout["credentials"])
+
+    @property
+    def nodes(self) -> list[ClusterNode]:
+        return [ClusterNode(self, n) for n in NODES]
+
+    def node(self, node_id: int) -> ClusterNode:
+        if node_id not in NODES:
+            raise ValueError(f"node: must be one of {NODES}")
+        return ClusterNode(self, node_id)
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return ",".join(f"127.0.0.1:{self.layout['ports'][str(n)]['client']}" for n in NODES)
+
+    @property
+    def ca_file(self) -> Path:
+        return self.tls / "ca.crt"
+
+    # -- clients ---------------------------------------------------------------------------
+
+    def client_env(self, principal: str) -> dict[str, str]:
+        """The environment a service or tool runs with to connect as ``principal``: only the
+        settings that already exist (``shared.settings.ServiceSettings``)."""
+        return {
+            "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
+            "KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+            "KAFKA_SASL_MECHANISM": MECHANISM,
+            "KAFKA_SASL_USERNAME": principal,
+            "KAFKA_SASL_PASSWORD": self.credentials[principal],
+            "KAFKA_SSL_CAFILE": str(self.ca_file),
+        }
+
+    def kafka_python_options(self, principal: str) -> dict[str, Any]:
+        """kafka-python client options (admin, consumer, producer) for ``principal``."""
+        return {
+            "security_protocol": "SASL_SSL",
+            "sasl_mechanism": MECHANISM,
+            "sasl_plain_username": principal,
+            "sasl_plain_password": self.credentials[principal],
+            "ssl_cafile": str(self.ca_file),
+        }
+
+    # -- life cycle ------------------------------------------------------------------------
+
+    def start(self, wait_seconds: float = 120, *, tie_to_parent: bool = False) -> None:
+        """Start every stopped node, wait for the cluster, then apply topics and ACLs."""
+        self.set_up()
+        for node in self.nodes:
+            node.start(wait_seconds, tie_to_parent=tie_to_parent)
+        self.wait_ready(wait_seconds)
+        self.apply(namespace="")
+
+    def start_node(self, node_id: int, wait_seconds: float = 60, *, tie: bool = False) -> None:
+        self.node(node_id).start(wait_seconds, tie_to_parent=tie)
+
+    def wait_ready(self, timeout: float = 120) -> None:
+        from shared.kafka.admin import admin_client, wait_for_broker
+
+        began = time.monotonic()
+        options = self.kafka_python_options(principals.ADMIN)
+        wait_for_broker(self.bootstrap_servers, timeout, **options)
+        while True:  # RF 3 needs every broker registered, not just the first to answer
+            with admin_client(self.bootstrap_servers, **options) as admin:
+                brokers = admin.describe_cluster().get("brokers", [])
+            if len(brokers) >= len(self.running()):
+                return
+            if time.monotonic() - began > timeout:
+                raise TimeoutError(f"only {len(brokers)} brokers registered within {timeout}s")
+            time.sleep(0.5)
+
+    def apply(self, namespace: str = "") -> list[str]:
+        """As the set-up super user: the contract topics (replication factor 3, min ISR 2)
+        and every principal's ACLs from the one table; idempotent. Returns topics created."""
+        from shared.kafka.admin import ensure_topics
+        from shared.topics import TopicSpec, namespaced
+
+        specs = [
+            TopicSpec(s.name, s.partitions, {**s.config, "min.insync.replicas": "2"})
+            for s in namespaced(namespace)
+        ]
+        admin_options = self.kafka_python_options(principals.ADMIN)
+        created = ensure_topics(self.bootstrap_servers, specs, 3, **admin_options)
+        self.apply_acls(namespace)
+        return created
+
+    def apply_acls(self, namespace: str = "") -> None:
+        from kafka.admin import (
+            ACL,
+            ACLOperation,
+            ACLPermissionType,
+            ACLResourcePatternType,
+            ResourcePattern,
+            ResourceType,
+        )
+
+        from shared.kafka.admin import admin_client
+
+        acls = [
+            ACL(
+                principal=f"User:{principal}",
+                host="*",
+                operation=ACLOperation[grant.operation.upper()],
+                permission_type=ACLPermissionType.ALLOW,
+                resource_pattern=ResourcePattern(
+                    ResourceType[grant.resource.upper()],
+                    grant.name,
+                    ACLResourcePatternType[{"prefix": "PREFIXED"}.get(grant.pattern, "LITERAL")],
+                ),
+            )
+            for principal, granted in principals.acl_table(namespace).items()
+            for grant in sorted(granted)
+        ]
+        options = self.kafka_python_options(principals.ADMIN)
+        with admin_client(self.bootstrap_servers, **options) as admin:
+            result = admin.create_acls(acls)
+        if result.get("failed"):
+            raise RuntimeError(f"creating ACLs failed: {result['failed'][:3]}")
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
+
+    def running(self) -> list[int]:
+        return [n.node_id for n in self.nodes if n.is_running()]
+
+
+@contextlib.contextmanager
+def temporary_cluster(home: Path) -> Iterator[KafkaCluster]:
+    """A cluster on free ports for one test module, stopped (and its JVMs with it) at the end."""
+    cluster = KafkaCluster(home, base_port=None)
+    try:
+        cluster.start(tie_to_parent=True)
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``scripts/kafka cluster ...``; returns the exit code."""
+    parser = argparse.ArgumentParser(prog="scripts/kafka cluster")
+    parser.add_argument("--home", type=Path, default=DEFAULT_HOME)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("start", help="start all three nodes (or one: start N), topics and ACLs")
+    sub.add_parser("stop", help="stop all nodes")
+    sub.add_parser("status", help="which nodes run; the bootstrap servers")
+    env = sub.add_parser("env", help="environment variables to connect as a principal")
+    env.add_argument("principal", choices=[principals.ADMIN, *principals.ROWS])
+    for name, text in (("kill", "SIGKILL"), ("pause", "SIGSTOP"), ("resume", "SIGCONT")):
+        sub.add_parser(name, help=f"{text} one node").add_argument("node", type=int)
+    for action in sub.choices.values():
+        if action.prog.endswith(" start"):
+            action.add_argument("node", type=int, nargs="?")
+    args = parser.parse_args(argv)
+    cluster = KafkaCluster(args.home)
+    try:
+        if args.command == "start" and args.node is None:
+            began = time.monotonic()
+            cluster.start()
+            print(f"started in {time.monotonic() - began:.1f}s")
+        elif args.command == "start":
+            cluster.start_node(args.node)
+        elif args.command == "stop":
+            cluster.stop()
+        elif args.command == "env":
+            for key, value in cluster.client_env(args.principal).items():
+                print(f"export {key}={value}")
+            return 0
+        elif args.command in ("kill", "pause", "resume"):
+            getattr(cluster.node(args.node), args.command)()
+        running = cluster.running()
+        print(f"nodes running: {running or 'none'}  bootstrap={cluster.bootstrap_servers}")
+        return 0 if running or args.command == "stop" else 1
+    except (RuntimeError, TimeoutError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
