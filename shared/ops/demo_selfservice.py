@@ -19,7 +19,14 @@ from typing import Any
 
 import httpx
 
-BIRTHDAY = {"dob-day": "21", "dob-month": "6", "dob-year": "1979"}
+# A birthday of her own each run: telling us again as someone already registered (same name,
+# date of birth and postcode) is held as a claim for that record, not a new registration
+# (docs/trust.md), so a second demo against the same database would wait for the wrong inbox.
+BIRTHDAY = {
+    "dob-day": str(random.randrange(1, 29)),
+    "dob-month": str(random.randrange(1, 13)),
+    "dob-year": str(random.randrange(1950, 2000)),
+}
 
 
 class FormClient:
