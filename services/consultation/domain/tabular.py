@@ -4,6 +4,12 @@ One row per response and one column per question, headed by the question's own w
 matrix question has one column per statement ("question - statement"), and the options
 of a multiple-choice answer are joined by "; ". Equality answers and contact details are
 never exported: they are stored apart and reported only in aggregate.
+
+Answers are typed by the public and the file is opened in spreadsheets, where a cell
+starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is a formula
+(``=HYPERLINK(...)`` sends the officer's click elsewhere). Every such cell is written with a
+leading single quote, OWASP's rule for CSV injection, and reading our own export back in
+removes that quote again.
 """
 
 from __future__ import annotations
@@ -20,6 +26,17 @@ from services.consultation.domain.definition import Consultation, Question
 FIXED = ("Response ID", "Submitted", "Channel", "Paper reference")
 MATRIX_JOIN = " - "
 MULTI_JOIN = "; "
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(cell: str) -> str:
+    """The cell as a spreadsheet shows it as text: a formula-like start gets a quote."""
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+
+
+def _restore(cell: str) -> str:
+    """The answer as typed, from a cell :func:`neutralise` may have quoted."""
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS) else cell
 
 
 def columns(consultation: Consultation) -> list[tuple[str, Question, str | None]]:
@@ -54,15 +71,14 @@ def export_csv(consultation: Consultation, responses: Iterable[Mapping[str, Any]
     writer.writerow([*FIXED, *(header for header, _, _ in layout)])
     for response in responses:
         answers = response["answers"]
-        writer.writerow(
-            [
-                response["response_id"],
-                response["submitted_at"].isoformat(),
-                response["channel"],
-                response.get("paper_reference") or "",
-                *(_cell(q, answers.get(q.id), row) for _, q, row in layout),
-            ]
-        )
+        cells = [
+            response["response_id"],
+            response["submitted_at"].isoformat(),
+            response["channel"],
+            response.get("paper_reference") or "",
+            *(_cell(q, answers.get(q.id), row) for _, q, row in layout),
+        ]
+        writer.writerow([neutralise(str(cell)) for cell in cells])
     return buffer.getvalue()
 
 
@@ -116,7 +132,7 @@ def read_import(consultation: Consultation, text: str) -> list[ImportedRow]:
     for number, record in enumerate(reader, start=2):
         answers: dict[str, Any] = {}
         for header, (question, row_id) in mapping.items():
-            cell = (record.get(header) or "").strip()
+            cell = _restore(record.get(header) or "").strip()
             if not cell:
                 continue
             if row_id is not None:
