@@ -4,6 +4,7 @@ token --role gp --org C82001         mint a development bearer token
 deadletters list [--json]            what could not be processed, and why
 deadletters replay 0:12 1:40 ...     resend chosen originals after a fix
 topics                               create the contract topics (idempotent)
+conformance FILE [--org C82001]      check a partner's CloudEvent, FHIR Bundle or batch offline
 """
 
 from __future__ import annotations
@@ -30,9 +31,17 @@ def main(argv: list[str] | None = None) -> int:
     letters.add_argument("positions", nargs="*", help="replay: partition:offset on the DLQ")
     letters.add_argument("--json", action="store_true")
     sub.add_parser("topics", help="create the contract topics")
+    conformance = sub.add_parser("conformance", help="check a partner's messages offline")
+    conformance.add_argument("file", help="a CloudEvent, a FHIR Bundle, or a batch of them")
+    conformance.add_argument("--org", help="your organisation code (FHIR sender check)")
+    conformance.add_argument("--role", choices=["gp", "hospital"], help="FHIR: your role")
     lag = sub.add_parser("lag", help="consumer lag of a service's group, per partition")
     lag.add_argument("service", help="registry, referrals, notifications ... (or a group id)")
     args = parser.parse_args(argv)
+    if args.command == "conformance":  # offline: needs no settings, broker or database
+        from shared.conformance import run
+
+        return run(args.file, role=args.role, org=args.org)
     settings = ServiceSettings()
 
     if args.command == "token":
