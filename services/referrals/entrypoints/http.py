@@ -155,6 +155,7 @@ async def _step(request: Request, principal: Principal, referral_id: str, step: 
                 role=principal.role,
                 by=principal.subject,
                 now=w.clock(),
+                org=principal.org,
                 **arguments,
             )
     except ReferralNotFound as missing:

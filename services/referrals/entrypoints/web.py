@@ -214,6 +214,7 @@ async def submit(request: Request, principal: Principal, referral_id: str, step:
                 role=principal.role,
                 by=principal.subject,
                 now=w.clock(),
+                org=principal.org,
                 **arguments,
             )
     except ReferralNotFound as missing:

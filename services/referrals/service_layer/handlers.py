@@ -272,16 +272,22 @@ async def change_referral(
     role: str,
     by: str,
     now: datetime,
+    org: str = "",
     reason: str | None = None,
     outcome: dict[str, Any] | None = None,
 ) -> Referral:
     """A member of staff accepts, declines, completes or withdraws a referral.
 
     Raises :class:`ReferralNotFound`, ``IllegalTransition`` (409) or ``InvalidOutcome``
-    (422); nothing is saved unless the step succeeds.
+    (422); nothing is saved unless the step succeeds. The answer shows the referral, story
+    and all, so the step is audited as a read too (a refused one as well).
     """
+    reader = Principal(role=role, org=org, subject=by)
     referral = await uow.referrals.get(referral_id, lock=True)
     if referral is None or not access.may_see(role, referral.service):
+        outcome_ = "not_found" if referral is None else "refused:scope"
+        await uow.referrals.audit([_audit_row(reader, step, now, referral, outcome_)])
+        await uow.commit()
         raise ReferralNotFound(f"no referral {referral_id} in your queue")
     if step == "accept":
         referral.accept(at=now, by=by)
@@ -294,5 +300,6 @@ async def change_referral(
     else:
         raise ValueError(f"step: {step!r} is not accept, decline, complete or withdraw")
     await save_and_publish(referral, uow)
+    await uow.referrals.audit([_audit_row(reader, step, now, referral, "allowed")])
     await uow.commit()
     return referral

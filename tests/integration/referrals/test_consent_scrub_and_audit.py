@@ -136,6 +136,10 @@ async def test_every_read_of_a_referral_is_audited_with_the_real_outcome(
     assert page.status_code == 200
     assert (await api.get(f"/referrals/{referral.referral_id}", headers=council)).status_code == 404
     assert (await api.get("/referrals/no-such-referral", headers=council)).status_code == 404
+    accepted = await api.post(f"/referrals/{referral.referral_id}/accept", headers=vasl)
+    assert accepted.status_code == 200 and accepted.json()["story"], "a step shows the story"
+    taken = await api.post(f"/referrals/{referral.referral_id}/accept", headers=council)
+    assert taken.status_code == 404
 
     async with referrals.unit_of_work() as uow:
         about_carer = await uow.referrals.audit_entries(carer_id=carer_id)
@@ -145,6 +149,8 @@ async def test_every_read_of_a_referral_is_audited_with_the_real_outcome(
         ("vasl", "VASL", "read", referral.referral_id, "allowed"),
         ("vasl", "VASL", "page", referral.referral_id, "allowed"),
         ("council", "LCC", "read", referral.referral_id, "refused:scope"),
+        ("vasl", "VASL", "accept", referral.referral_id, "allowed"),
+        ("council", "LCC", "accept", referral.referral_id, "refused:scope"),
     ]
     assert all(e.subject and e.at for e in about_carer)
     assert [(e.role, e.action, e.outcome) for e in missing if e.carer_id is None] == [
