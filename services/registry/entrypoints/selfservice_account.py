@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
+from services.registry.adapters.claims import ClaimRepository
 from services.registry.domain.access import Verdict
 from services.registry.domain.support import (
     consent_view,
@@ -171,6 +172,8 @@ async def support_page(request: Request) -> Response:
     carer, referrals = found
     easy = is_easy(request) or bool((carer.preferences or {}).get("easy_read"))
     document = carer.to_document()
+    async with w.unit_of_work() as uow:  # what was said about them, waiting for them to check
+        claims_waiting = len(await ClaimRepository(uow.session).pending(carer.carer_id))
     context = {
         "easy": easy,
         "carer": carer,
@@ -183,6 +186,7 @@ async def support_page(request: Request) -> Response:
         "channels": forms.CHANNELS,
         "preferred": ((carer.preferences or {}).get("contact_channels") or [""])[0],
         "changed": request.query_params.get("changed"),
+        "claims_waiting": claims_waiting,
     }
     return w.render(request, "selfservice/support.html", context)
 

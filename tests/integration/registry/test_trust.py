@@ -150,6 +150,8 @@ async def test_the_carer_signed_in_confirms_their_own_claim(
         await eventually(lambda: linked(registry, reference))
         await post_form(siân, "/self-service/check", {"identifier": reference, **SIAN_DOB})
         await enter_code_as(siân, registry, challenge_of(siân))
+        support = await siân.get("/self-service/your-support")
+        assert 'id="claims-waiting"' in support.text and "/your-support/claims" in support.text
         page = await siân.get("/self-service/your-support/claims")
         claim_id = page.text.split('name="claim" value="', 1)[1].split('"', 1)[0]
         answer = await siân.post(
