@@ -149,3 +149,16 @@ def test_a_uk_core_sender_that_is_not_the_callers_organisation_is_forbidden() ->
     with pytest.raises(FhirRejected) as caught:
         translate(bundle(carer_finding()), kind="hospital", org="RY6", now=NOW)
     assert caught.value.status == 403
+
+
+def test_the_uk_core_style_example_in_the_partner_guide_is_accepted_as_it_says() -> None:
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "partners.md").read_text()
+    marker = "<!-- example: fhir-ukcore-bundle file=ukcore-bundle.json -->\n```json\n"
+    documented = json.loads(guide.split(marker, 1)[1].split("\n```", 1)[0])
+    translation = translate(documented, kind="gp", org="C82001", now=NOW)
+    body = translation.body
+    CarerIdentified.model_validate(body)
+    assert translation.sender == "C82001"
+    assert body["identified_by"]["org_name"] == "Example Surgery"
+    assert body["consent"]["share_with"] == ["council", "vasl"]
+    assert body["consent"]["contact"] is True
