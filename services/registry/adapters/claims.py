@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -58,6 +58,12 @@ class ClaimRepository:
         row.decided_at = at
         row.decided_by = json.dumps(by)
         self.session.add(row)
+
+    async def move(self, from_carer_id: str, to_carer_id: str) -> None:
+        """A record folded into another after a review: its claims follow it."""
+        await self.session.execute(
+            update(CLAIMS).where(CLAIMS.c.carer_id == from_carer_id).values(carer_id=to_carer_id)
+        )
 
     async def forget(self, carer_id: str) -> None:
         """Erasure: every claim naming the carer goes (they hold personal data)."""

@@ -127,7 +127,7 @@ def provenance_refusal(
     kind = KIND_OF_ROLE.get(role)
     if kind is None:
         return ProvenanceRefused("token", f"the role {role} does not identify carers")
-    if source != f"ods:{org}":
+    if source.lower() != f"ods:{org}".lower():
         return ProvenanceRefused(
             "source", "must be ods:<your organisation code>, the organisation of your token"
         )

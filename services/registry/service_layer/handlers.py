@@ -189,6 +189,7 @@ async def resolve_review(
             except ValueError as refused:
                 raise ReviewConflict(str(refused)) from None
             await uow.carers.remove_merged(other_id)
+            await ClaimRepository(uow.session).move(other_id, target.carer_id)
         if is_unproven_self(envelope, identification, target):  # type: ignore[arg-type]
             target.hold_claim(identification_claim(envelope))  # for the carer to confirm
         else:
