@@ -750,3 +750,42 @@ def test_a_missing_time_says_the_contract_requires_it(example: dict[str, Any]) -
     with pytest.raises(InvalidEvent) as caught:
         parse_inbound(json.dumps(envelope).encode())
     assert caught.value.reason == "envelope.time: time is required by this contract"
+
+
+# --- binary content mode (shared.events.binary) ---------------------------------------------
+
+
+def test_a_binary_mode_kafka_record_becomes_the_structured_event(example: dict[str, Any]) -> None:
+    from shared.events.binary import kafka_value
+
+    headers = [(f"ce_{k}", str(v).encode()) for k, v in example.items() if k != "data"]
+    headers.append(("content-type", b"application/json"))
+    structured = kafka_value(headers, json.dumps(example["data"]).encode())
+    envelope, _body = parse_inbound(structured)
+    assert envelope.dedup_key == (example["source"], example["id"])
+    assert envelope.traceparent == example["traceparent"]
+
+
+def test_a_structured_record_is_passed_through_untouched() -> None:
+    from shared.events.binary import STRUCTURED_HEADERS, kafka_value
+
+    value = b'{"anything": 1}'
+    assert kafka_value(list(STRUCTURED_HEADERS), value) is value
+    assert kafka_value([("traceparent", b"x")], value) is value  # no ce_ headers: structured
+
+
+def test_binary_mode_data_that_is_not_json_is_a_reason_not_a_crash() -> None:
+    from shared.events.binary import kafka_value
+
+    headers = [("ce_specversion", b"1.0"), ("content-type", b"application/json")]
+    with pytest.raises(InvalidEvent) as caught:
+        kafka_value(headers, b"{not json")
+    assert caught.value.reason.startswith("data: binary-mode data is not valid JSON")
+
+
+def test_an_old_style_dead_letter_is_still_read() -> None:
+    from shared.messaging.deadletter import read_dead_letter
+
+    old = {"service": "registry", "reason": "r", "topic": "t", "partition": 0, "offset": 1}
+    letter = read_dead_letter(json.dumps({**old, "key": None, "original": "eA=="}).encode())
+    assert letter["original_bytes"] == b"x" and letter["original_headers"] == []
