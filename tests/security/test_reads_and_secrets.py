@@ -67,7 +67,10 @@ def _ask_for_code(stack: Stack, nhs_number: str) -> None:
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
         assert token, page.text[:500]
         form = {"identifier": nhs_number, **DOB, "csrf_token": token.group(1)}
-        answer = browser.post("/self-service/check", data=form)
+        # The cookies may be Secure and this stack is plain HTTP on loopback: send them back
+        # as a browser on HTTPS would.
+        jar = "; ".join(f"{c.name}={c.value}" for c in browser.cookies.jar)
+        answer = browser.post("/self-service/check", data=form, headers={"Cookie": jar})
         assert answer.status_code == 200, answer.text[:500]
 
 
@@ -131,3 +134,32 @@ def test_vasl_loses_the_story_and_details_once_consent_to_it_is_withdrawn(stack:
     story = example_identification()["story"]
     assert story not in page.text and "9434765900@example.org" not in page.text
     refused("VASL reading a carer's story and contact details after consent to VASL was withdrawn")
+
+
+def test_consent_widened_by_a_partner_is_never_unseen_by_the_carer(stack: Stack) -> None:
+    email_only = {"contact_channels": ["email"], "easy_read": False, "language": "en"}
+    quiet = {"share_with": ["gp"], "contact": False}
+    carer = _identify(stack, "C82001", "9434765951", preferences=email_only, consent=quiet)
+    widening = example_identification(nhs_number="9434765951", email="9434765951@example.org")
+    widening |= {
+        "identified_by": {"kind": "hospital", "org_code": "RX1", "org_name": "Leicester Royal"},
+        "consent": {"share_with": ["gp", "council"], "contact": False},
+        "preferences": email_only,
+    }
+    with stack.client("registry", headers=stack.headers("hospital", "RX1")) as hospital:
+        assert hospital.post("/identifications", json=widening).status_code == 202
+
+    def notice() -> list[dict[str, Any]]:
+        mails = stack.mail(to="9434765951@example.org")
+        return [m for m in mails if m["subject"] == "Who can see your information has changed"]
+
+    [mail] = stack.wait_for(notice)
+    assert (
+        "You agreed to share your information with Leicestershire County Council." in (mail["text"])
+    )
+    assert "This was recorded by Leicester Royal on" in mail["text"]
+    assert "If this is wrong, tell us:" in mail["text"] and "/self-service" in mail["text"]
+    with stack.client("notifications", headers=stack.headers("admin", "ADMIN")) as admin:
+        sent = admin.get("/notifications", params={"carer_id": carer["carer_id"]}).json()
+    assert [n["template_id"] for n in sent].count("consent-widened") == 1, "never twice"
+    refused("a partner widening a carer's consent, with contact off, without the carer hearing")
