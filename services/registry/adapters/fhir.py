@@ -10,24 +10,30 @@ issues naming the element by FHIRPath (``Bundle.entry[1].resource.identifier[0].
 ``400`` when the body is not a FHIR Bundle or the models reject it, ``422`` when a valid
 Bundle breaks our rules, ``403`` when it claims to come from another organisation than the
 caller's token. docs/partners.md gives partners the mapping; choices FHIR leaves open are
-explained where they are made below.
+explained where they are made below. Structure and OperationOutcomes live in
+``adapters.fhir_structure``, the reading of Consent in ``adapters.fhir_consent``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
-from fhir.resources.R4B.operationoutcome import OperationOutcome
 from pydantic import ValidationError
 from pydantic_core import PydanticCustomError
 
 from services.registry.adapters.fhir_consent import PARTNER, PARTNERS, read_consent
+from services.registry.adapters.fhir_structure import (
+    MAX_ISSUES,
+    FhirRejected,
+    Issue,
+    modifier_extensions,
+    operation_outcome,
+    parse_bundle,
+)
 from shared.events import RECOGNISED_CARER_SNOMED_CODES, CarerIdentified, CloudEvent
 from shared.events.validators import check_nhs_number
 
@@ -41,9 +47,17 @@ SPINE_DIRECTORY = "https://directory.spineservices.nhs.uk/"
 """The ODS directory: a sender reference ``<directory>/.../Organization/<ODS code>`` names it."""
 UK_CORE_ROLE = "https://fhir.hl7.org.uk/CodeSystem/UKCore-AdditionalPersonRelationshipRole"
 V3_ROLE_CODE = "http://terminology.hl7.org/CodeSystem/v3-RoleCode"
-__all__ = ["PARTNER", "PARTNERS"]
+__all__ = [
+    "MAX_ISSUES",
+    "PARTNER",
+    "PARTNERS",
+    "FhirRejected",
+    "Issue",
+    "operation_outcome",
+    "parse_bundle",
+    "translate",
+]
 CLOCK_SKEW = timedelta(minutes=5)  # a sender's clock may run a little ahead of ours
-MAX_ISSUES = 100
 _ODS = re.compile(r"^[A-Za-z0-9]{3,10}$")
 _HISTORY = re.compile(r"/_history/[^/]+$")
 
@@ -77,54 +91,7 @@ NEEDS_BY_CODE = {
     "413765008": "substance_misuse",
 }
 _STANDING = ("registered", "preliminary", "final", "amended", "corrected")
-_OBJECT = ("structure", "must be a JSON object (a FHIR complex type)")
-# pydantic error types from fhir.resources, as (IssueType, plain English).
-_STRUCTURE_ERRORS = {
-    "missing": ("required", "is required"),
-    "model_field_validation.missing": ("required", "is required"),
-    "extra_forbidden": ("structure", "is not an element of this resource in FHIR R4"),
-    "list_type": ("structure", "must be a JSON array"),
-    "json_invalid": _OBJECT,
-    "dict_type": _OBJECT,
-    "model_type": _OBJECT,
-    "fhir-validation-wrong-resource-type": ("structure", "is the wrong resource type here"),
-}
 _SENSITIVE = {"email": "is not a valid email address", "mobile": "is not a valid UK mobile number"}
-
-
-@dataclass(frozen=True)
-class Issue:
-    """One problem. ``code`` is a FHIR IssueType; ``expression`` a FHIRPath to the element."""
-
-    code: str
-    diagnostics: str
-    expression: str | None = None
-    details: dict[str, Any] | None = None
-
-
-class FhirRejected(Exception):
-    """The message cannot be accepted; ``status`` is the HTTP status to answer with."""
-
-    def __init__(self, status: int, issues: list[Issue]) -> None:
-        super().__init__("; ".join(issue.diagnostics for issue in issues))
-        self.status = status
-        self.issues = issues
-
-    @property
-    def outcome(self) -> dict[str, Any]:
-        return operation_outcome(self.issues)
-
-
-def operation_outcome(issues: Iterable[Issue], severity: str = "error") -> dict[str, Any]:
-    """An OperationOutcome built (and so checked) by fhir.resources, as JSON-ready data."""
-    listed = [
-        {"severity": severity, "code": issue.code, "diagnostics": issue.diagnostics}
-        | ({"expression": [issue.expression]} if issue.expression else {})
-        | ({"details": issue.details} if issue.details else {})
-        for issue in list(issues)[:MAX_ISSUES]
-    ]
-    outcome = {"resourceType": "OperationOutcome", "issue": listed}
-    return OperationOutcome.model_validate(outcome).model_dump(mode="json", exclude_none=True)
 
 
 @dataclass(frozen=True)
@@ -162,72 +129,6 @@ def translate(payload: Any, *, kind: str, org: str, now: datetime | None = None)
     if refused:
         raise FhirRejected(422, refused)
     return _Translator(bundle, kind, org, now or datetime.now(UTC)).run()
-
-
-def modifier_extensions(element: Any, path: str) -> Iterable[Issue]:
-    """Every ``modifierExtension``: FHIR requires a receiver to refuse what it does not
-    understand there (it may reverse the element's meaning), and we understand none."""
-    if isinstance(element, dict):
-        for key, value in element.items():
-            if key == "modifierExtension" and value:
-                urls = [e.get("url") for e in value if isinstance(e, dict)] or ["?"]
-                text = f"{path} has a modifierExtension this receiver does not understand"
-                yield Issue("not-supported", f"{text} ({', '.join(map(str, urls))})", path)
-            else:
-                yield from modifier_extensions(value, f"{path}.{key}")
-    elif isinstance(element, list):
-        for i, item in enumerate(element):
-            yield from modifier_extensions(item, f"{path}[{i}]")
-
-
-def parse_bundle(payload: Any) -> Bundle:
-    """FHIR's own structure, checked by the R4B models; ``FhirRejected(400)`` otherwise."""
-    got = payload.get("resourceType") if isinstance(payload, dict) else type(payload).__name__
-    if got != "Bundle":
-        text = f'expected a FHIR Bundle (resourceType "Bundle"), got {got!r}'
-        raise FhirRejected(400, [Issue("structure", text)])
-    issues = list(_resource_type_issues(payload))
-    if issues:
-        raise FhirRejected(400, issues)
-    try:
-        return Bundle.model_validate(payload)
-    except ValidationError as exc:
-        raise FhirRejected(400, [_structure_issue(e) for e in exc.errors()]) from None
-    except (KeyError, ValueError, TypeError) as exc:  # unknown types deeper down, e.g. contained
-        text = f"not a valid FHIR R4 Bundle: {exc}"
-        raise FhirRejected(400, [Issue("structure", text, "Bundle")]) from None
-
-
-def _resource_type_issues(payload: dict[str, Any]) -> Iterable[Issue]:
-    """Entries without a known resourceType, which fhir.resources reports confusingly."""
-    entries = payload.get("entry")
-    for i, entry in enumerate(entries if isinstance(entries, list) else []):
-        resource = entry.get("resource") if isinstance(entry, dict) else None
-        kind = resource.get("resourceType") if isinstance(resource, dict) else ""
-        where = f"Bundle.entry[{i}].resource"
-        if kind is None:
-            yield Issue("required", f"{where} needs a resourceType", where)
-        elif kind:
-            try:
-                get_fhir_model_class(str(kind))
-            except (KeyError, ValueError):
-                yield Issue("structure", f"{where} has {kind!r}: not a FHIR resource type", where)
-
-
-def _fhirpath(loc: Iterable[int | str]) -> str:
-    path = "Bundle"
-    for part in loc:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        elif part != "root" and "[" not in part:
-            path += "." + ("resourceType" if part == "resource_type" else part)
-    return path
-
-
-def _structure_issue(error: Any) -> Issue:
-    code, text = _STRUCTURE_ERRORS.get(error["type"], ("value", ""))
-    text = text or str(error["msg"]).removeprefix("Value error, ")
-    return Issue(code, f"{_fhirpath(error['loc'])} {text}", _fhirpath(error["loc"]))
 
 
 @dataclass
