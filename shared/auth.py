@@ -2,11 +2,20 @@
 
 Tokens are HS256 JWTs signed with ``TOKEN_SECRET``. ``python -m shared.cli token --role gp
 --org C82001`` mints a development token. Missing or invalid token: 401; wrong role: 403.
+
+Why an audience and a maximum lifetime: a token is a password that travels. Each token
+names the services it is for (``aud``: registry, referrals, notifications, consultation) and
+each service refuses a token not meant for it, so a token issued for one service is no key
+to the others. A token whose lifetime (``exp - iat``) is longer than ``TOKEN_MAX_HOURS``
+(12 h) is refused even before it expires: a token minted for a hundred years is refused at
+once, not in a hundred years. Every token has an id (``jti``) so that one signed-in session
+can be revoked (staff sign-out) without revoking the rest.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+import uuid
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal, get_args
@@ -19,6 +28,8 @@ Role = Literal["gp", "hospital", "council", "vasl", "admin"]
 ROLES: tuple[str, ...] = get_args(Role)
 ALGORITHM = "HS256"
 ISSUER = "carers-connect"
+SERVICES: tuple[str, ...] = ("registry", "referrals", "notifications", "consultation")
+MAX_LIFETIME = timedelta(hours=12)
 
 
 @dataclass(frozen=True)
@@ -35,33 +46,66 @@ def mint_token(
     role: str,
     org: str,
     subject: str | None = None,
-    ttl: timedelta = timedelta(hours=12),
+    ttl: timedelta = MAX_LIFETIME,
+    services: Sequence[str] = SERVICES,
 ) -> str:
+    """A signed token for ``role`` at ``org``, for the ``services`` named (default: all four)."""
     if role not in ROLES:
         raise ValueError(f"role: {role!r} is not one of {', '.join(ROLES)}")
+    unknown = sorted(set(services) - set(SERVICES))
+    if unknown or not services:
+        raise ValueError(f"services: {unknown or '[]'} not among {', '.join(SERVICES)}")
     now = datetime.now(UTC)
     claims = {
         "iss": ISSUER,
         "sub": subject or f"{role}:{org}",
+        "aud": list(services),
         "role": role,
         "org": org,
+        "jti": uuid.uuid4().hex,
         "iat": now,
         "exp": now + ttl,
     }
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def read_token(secret: str, token: str) -> Principal:
-    claims = jwt.decode(
+def token_claims(
+    secret: str, token: str, *, audience: str, max_lifetime: timedelta = MAX_LIFETIME
+) -> dict[str, Any]:
+    """The checked claims of ``token``, for the service ``audience``; raises PyJWTError."""
+    claims: dict[str, Any] = jwt.decode(
         token,
         secret,
         algorithms=[ALGORITHM],
         issuer=ISSUER,
-        options={"require": ["exp", "sub", "iss"]},
+        audience=audience,
+        options={"require": ["exp", "iat", "sub", "iss", "aud"]},
     )
+    lifetime = float(claims["exp"]) - float(claims["iat"])
+    if lifetime > max_lifetime.total_seconds():
+        hours = max_lifetime.total_seconds() / 3600
+        raise jwt.InvalidTokenError(f"the token lives longer than the {hours:g} h allowed")
     if claims.get("role") not in ROLES:
         raise jwt.InvalidTokenError("unknown role")
+    return claims
+
+
+def read_token(
+    secret: str, token: str, *, audience: str, max_lifetime: timedelta = MAX_LIFETIME
+) -> Principal:
+    claims = token_claims(secret, token, audience=audience, max_lifetime=max_lifetime)
     return Principal(role=claims["role"], org=str(claims.get("org", "")), subject=claims["sub"])
+
+
+def read_token_for(request: Request, token: str) -> Principal:
+    """``read_token`` with this service's secret, name (the audience) and lifetime limit."""
+    settings = request.app.state.runtime.settings
+    return read_token(
+        settings.token_secret,
+        token,
+        audience=settings.service_name,
+        max_lifetime=timedelta(hours=settings.token_max_hours),
+    )
 
 
 _bearer = HTTPBearer(auto_error=False)
@@ -77,9 +121,8 @@ async def current_principal(
             "a bearer token is required",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    secret: str = request.app.state.runtime.settings.token_secret
     try:
-        return read_token(secret, credentials.credentials)
+        return read_token_for(request, credentials.credentials)
     except jwt.PyJWTError as error:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,

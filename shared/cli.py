@@ -1,6 +1,7 @@
 """``carers`` (or ``python -m shared.cli``): developer and operator commands.
 
-token --role gp --org C82001         mint a development bearer token
+token --role gp --org C82001         mint a development bearer token (--service registry ...
+                                     narrows it to those services; default: all four)
 deadletters list [--json]            what could not be processed, and why
 deadletters replay 0:12 1:40 ...     resend chosen originals after a fix
 topics                               create the contract topics (idempotent)
@@ -25,7 +26,15 @@ def main(argv: list[str] | None = None) -> int:
         "--role", required=True, choices=["gp", "hospital", "council", "vasl", "admin"]
     )
     token.add_argument("--org", required=True, help="organisation code, e.g. an ODS code")
-    token.add_argument("--hours", type=float, default=12)
+    token.add_argument(
+        "--hours", type=float, default=12, help="lifetime; services refuse more than 12 h"
+    )
+    token.add_argument(
+        "--service",
+        action="append",
+        choices=["registry", "referrals", "notifications", "consultation"],
+        help="a service the token is for (repeat for several); default: all four",
+    )
     letters = sub.add_parser("deadletters", help="list or replay dead letters")
     letters.add_argument("action", choices=["list", "replay"])
     letters.add_argument("positions", nargs="*", help="replay: partition:offset on the DLQ")
@@ -47,10 +56,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "token":
         from datetime import timedelta
 
-        from shared.auth import mint_token
+        from shared.auth import SERVICES, mint_token
 
         print(
-            mint_token(settings.token_secret, args.role, args.org, ttl=timedelta(hours=args.hours))
+            mint_token(
+                settings.token_secret,
+                args.role,
+                args.org,
+                ttl=timedelta(hours=args.hours),
+                services=args.service or SERVICES,
+            )
         )
         return 0
     if args.command == "topics":

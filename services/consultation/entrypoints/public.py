@@ -20,7 +20,7 @@ from services.consultation.entrypoints.forms import field_errors, raw_from_form,
 from services.consultation.service_layer import handlers
 from shared.web.csrf import CsrfError, verify_csrf
 from shared.web.forms import FieldError
-from shared.web.staff import staff_principal
+from shared.web.staff import staff_caller
 
 router = APIRouter(tags=["consultation"])
 MODES = {"online": "online", "easy_read": "easy_read", "paper": "paper"}
@@ -130,7 +130,7 @@ async def return_page(request: Request, slug: str, code: str | None = None) -> R
 async def submit(request: Request, slug: str) -> Response:
     w = web(request)
     consultation = w.consultation(slug)
-    principal = staff_principal(request)
+    principal = await staff_caller(request)  # a cookie-signed post needs its CSRF token
     html = wants_html(request)
     if principal is None or principal.role not in ("council", "admin"):
         principal = None

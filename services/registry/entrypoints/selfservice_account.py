@@ -263,6 +263,7 @@ async def erase_submit(request: Request) -> Response:
         )
     async with w.unit_of_work() as uow:
         await cases.request_erasure(uow, found[0])
+    await w.revoke_session(request)
     response = w.render(request, "selfservice/erased.html", {"easy": easy})
     w.end_session(response)
     return response
@@ -274,6 +275,7 @@ async def sign_out(request: Request) -> Response:
     form = await posted_form(request, w)
     if isinstance(form, Response):
         return form
+    await w.revoke_session(request)  # server-side: a copy of the cookie stops working too
     response = w.render(request, "selfservice/signed_out.html", {"easy": is_easy(request)})
     w.end_session(response)
     return response

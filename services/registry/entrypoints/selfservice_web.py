@@ -4,7 +4,10 @@
 Cookies: the signed session (``carers_selfservice``) and the pending sign-in
 (``carers_selfservice_challenge``) are ``Secure``, ``HttpOnly`` and ``SameSite=Strict``, and
 scoped to ``/self-service``. The session is ``base64(json).HMAC`` with a key derived from
-``TOKEN_SECRET`` for this purpose only; it names the carer and when it expires, nothing else.
+``TOKEN_SECRET`` for this purpose only; it names the carer, the session and when it expires,
+nothing else. Signing out (or asking for erasure) revokes the session server-side
+(:mod:`shared.web.sessions`): :class:`SignedOutSessions` drops a revoked session's cookie
+from every later request, so a copy kept from before sign-out signs nobody in.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import hashlib
 import hmac
 import json
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,13 +25,15 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
+from starlette.requests import cookie_parser
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.registry.domain.access import AccessRules, SlidingWindow
 from services.registry.service_layer.selfservice import SelfService
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from services.registry.settings import RegistrySettings
 from shared.signin_code import code_key
-from shared.web import PageRenderer, make_environment, mount_assets
+from shared.web import PageRenderer, make_environment, mount_assets, sessions
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 PREFIX = "/self-service"
@@ -98,7 +104,8 @@ class SelfServiceWeb:
 
     def start_session(self, response: Response, carer_id: str) -> None:
         seconds = self.settings.selfservice_session_minutes * 60
-        payload = json.dumps({"c": carer_id, "e": int(self.clock().timestamp()) + seconds})
+        expires = int(self.clock().timestamp()) + seconds
+        payload = json.dumps({"c": carer_id, "s": uuid.uuid4().hex, "e": expires})
         encoded = base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
         self._set(response, SESSION_COOKIE, f"{encoded}.{self._sign(encoded)}", seconds)
         response.delete_cookie(CHALLENGE_COOKIE, path=PREFIX)
@@ -108,8 +115,12 @@ class SelfServiceWeb:
         response.delete_cookie(CHALLENGE_COOKIE, path=PREFIX)
 
     def session_carer(self, request: Request) -> str | None:
-        """The signed-in carer's id, or None (no cookie, a forged one, or expired)."""
-        value = request.cookies.get(SESSION_COOKIE, "")
+        """The signed-in carer's id, or None (no cookie, a forged one, expired, signed out)."""
+        payload = self.session(request.cookies.get(SESSION_COOKIE, ""))
+        return None if payload is None else str(payload["c"])
+
+    def session(self, value: str) -> dict[str, Any] | None:
+        """A session cookie's signed payload, or None if forged, garbled or expired."""
         encoded, _, signature = value.partition(".")
         if not encoded or not hmac.compare_digest(self._sign(encoded), signature):
             return None
@@ -117,9 +128,16 @@ class SelfServiceWeb:
             payload = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
         except ValueError:
             return None
-        if int(payload.get("e", 0)) <= self.clock().timestamp():
+        if not isinstance(payload, dict) or int(payload.get("e", 0)) <= self.clock().timestamp():
             return None
-        return str(payload["c"])
+        return payload
+
+    async def revoke_session(self, request: Request) -> None:
+        """Sign the session out server-side: a copy of its cookie is refused from now on."""
+        payload = self.session(request.cookies.get(SESSION_COOKIE, ""))
+        if payload is not None and payload.get("s"):
+            expires = datetime.fromtimestamp(int(payload["e"]), UTC)
+            await sessions.revoke(request, str(payload["s"]), expires)
 
     def set_challenge(self, response: Response, challenge_id: str) -> None:
         self._set(
@@ -128,6 +146,39 @@ class SelfServiceWeb:
 
     def _sign(self, encoded: str) -> str:
         return hmac.new(self.session_key, encoded.encode(), hashlib.sha256).hexdigest()
+
+
+class SignedOutSessions:
+    """ASGI middleware: a signed-out session's cookie is removed before any page reads it.
+
+    Every self-service page asks ``session_carer``; taking the revoked cookie away here, with
+    one lookup, covers them all (including pages added later) without making each one ask.
+    A session without an id (made before ids existed) counts as signed out.
+    """
+
+    def __init__(self, app: ASGIApp, web: SelfServiceWeb) -> None:
+        self.app = app
+        self.web = web
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(PREFIX):
+            headers = scope["headers"]
+            raw = next((v for k, v in headers if k == b"cookie"), b"")
+            cookies = cookie_parser(raw.decode("latin-1")) if raw else {}
+            payload = self.web.session(cookies.get(SESSION_COOKIE, ""))
+            if payload is not None and (
+                not payload.get("s")
+                or await sessions.is_revoked_in(
+                    scope["app"].state.runtime.engine, str(payload["s"])
+                )
+            ):
+                kept = "; ".join(f"{k}={v}" for k, v in cookies.items() if k != SESSION_COOKIE)
+                scope = dict(scope)
+                scope["headers"] = [
+                    *((k, v) for k, v in headers if k != b"cookie"),
+                    *([(b"cookie", kept.encode("latin-1"))] if kept else []),
+                ]
+        await self.app(scope, receive, send)
 
 
 def selfservice_web(request: Request) -> SelfServiceWeb:
@@ -166,6 +217,7 @@ def install(
         session_key=session_key,
     )
     app.state.selfservice = web
+    app.add_middleware(SignedOutSessions, web=web)
     mount_assets(app)
     app.include_router(selfservice.router)
     app.include_router(selfservice_account.router)

@@ -69,7 +69,8 @@ async def service(
 @pytest.fixture
 async def client(service: ConsultationService) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=service.app, client=("203.0.113.7", 50000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://consultation.test") as http:
+    # https: the CSRF and staff cookies are Secure, and a cookie jar returns those only over TLS.
+    async with httpx.AsyncClient(transport=transport, base_url="https://consultation.test") as http:
         yield http
 
 
