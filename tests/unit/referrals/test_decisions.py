@@ -63,3 +63,27 @@ def test_a_repeat_with_a_longer_story_refreshes_the_open_referral_without_an_eve
     (referral,) = history
     assert referral.details.story == "My story.\n\nMore now."
     assert list(later.changed) == [referral.referral_id] and later.events == []
+
+
+def test_consent_withdrawn_empties_every_referral_to_that_partner_open_or_closed_once() -> None:
+    history: list[Referral] = []
+    decide(*event(0, ["council", "vasl"]), history, LEVEL, _Changes())
+    vasl, assessment = history
+    assessment.accept(at=T0, by="council:LCC")
+    assessment.complete({"type": "signposted", "to": "Drop-in"}, today=T0.date(), at=T0, by="x")
+    assessment.pending_events.clear()
+
+    narrowed = _Changes()
+    decide(*event(1, ["gp"]), history, LEVEL, narrowed)
+    assert (vasl.status, assessment.status) == ("withdrawn", "completed")
+    for referral in (vasl, assessment):
+        assert referral.details_removed == "withdrawn consent: details removed"
+        assert (referral.details.story, referral.details.contact) == (None, {})
+        assert referral.details.category == "adult_carer"
+    assert assessment.outcome == {"type": "signposted", "to": "Drop-in"}
+    assert set(narrowed.changed) == {vasl.referral_id, assessment.referral_id}
+    assert [t for _, t, _, _ in narrowed.events] == ["referral.withdrawn"], "no event to empty"
+
+    again = _Changes()
+    decide(*event(2, ["gp"]), history, LEVEL, again)
+    assert again.changed == {} and again.events == [], "emptied once, not on every update"
