@@ -87,6 +87,14 @@ class ConsentDecision:
 
 
 @dataclass
+class DomainEvent:
+    """An event a change to the carer record causes, published by the service layer."""
+
+    type: str
+    data: dict[str, Any]
+
+
+@dataclass
 class PendingClaim:
     """Something said about the carer that is held until the carer or an officer confirms it.
 
@@ -237,3 +245,72 @@ def widened_event(
         "on_behalf_of": ON_BEHALF_OF,
         "recorded_at": decision.applied["recorded_at"],
     }
+
+
+class ConsentKeeping:
+    """The carer record's consent, changed only within the rules above (a base of ``Carer``).
+
+    Kept here, beside the rules, so the record module stays about the record.
+    """
+
+    carer_id: str
+    consent: dict[str, Any]
+    consent_history: list[dict[str, Any]]
+    pending_claims: list[PendingClaim]
+    _after_change: list[DomainEvent]
+
+    def _changed(self, at: datetime, event_type: str) -> None:
+        raise NotImplementedError  # the record bumps its version and records its event
+
+    def hold_claim(self, claim: PendingClaim) -> None:
+        """Keep a claim for the carer to confirm or an officer to verify; nothing changes."""
+        self.pending_claims.append(claim)
+
+    def confirm_consent_claim(
+        self, proposal: dict[str, Any], recorder: Recorder, at: datetime, event_id: str
+    ) -> None:
+        """The carer (signed in) or an officer confirmed a held widening: apply it now."""
+        share = list(self.consent.get("share_with") or [])
+        share += [p for p in proposal.get("add_share_with") or [] if p not in share]
+        contact = bool(self.consent.get("contact")) or bool(proposal.get("add_contact"))
+        self.apply_consent(share, contact, None, recorder, at, event_id)
+        self._changed(at, "carer.updated")
+
+    def apply_consent(
+        self,
+        share_with: list[str],
+        contact: bool,
+        recorded_at: datetime | None,
+        recorder: Recorder,
+        at: datetime,
+        event_id: str,
+        *,
+        first: bool = False,
+    ) -> ConsentDecision:
+        """Apply what the consent rules allow; hold a partner's self-grant as a claim.
+
+        Raises ``ConsentRefused`` (a ``ValueError``) for a ``recorded_at`` in the future.
+        An applied widening is announced (``consent.widened``) after the record's own event.
+        """
+        decision = decide(self.consent, share_with, contact, recorded_at, recorder, at, first=first)
+        if decision.applied is not None and decision.history is not None:
+            self.consent = decision.applied
+            self.consent_history.append(decision.history)
+        widened = widened_event(self.carer_id, decision, recorder)
+        if widened is not None:
+            self._after_change.append(DomainEvent("consent.widened", widened))
+        if decision.held:
+            self.hold_claim(
+                PendingClaim(
+                    "consent",
+                    {
+                        "add_share_with": decision.held_share_with,
+                        "add_contact": decision.held_contact,
+                        "recorded_at": (recorded_at or at).isoformat(),
+                    },
+                    recorder.public(),
+                    event_id,
+                    f"{recorder.kind}:{recorder.org_code or ''}",
+                )
+            )
+        return decision

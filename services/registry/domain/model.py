@@ -13,11 +13,11 @@ from typing import Any
 
 from services.registry.domain.consent import (
     ConsentDecision,
+    ConsentKeeping,
+    DomainEvent,
     PendingClaim,
     Recorder,
-    decide,
     recorder_of,
-    widened_event,
 )
 from shared.events.category import carer_category
 from shared.events.validators import normalise_name_for_matching
@@ -56,13 +56,7 @@ class Source:
 
 
 @dataclass
-class DomainEvent:
-    type: str
-    data: dict[str, Any]
-
-
-@dataclass
-class Carer:
+class Carer(ConsentKeeping):
     """A person known to be a carer, with every source, consent and status."""
 
     carer_id: str
@@ -154,20 +148,6 @@ class Carer:
         self._absorb(identification, event_id, at, recorder)
         self._changed(at, "carer.updated")
 
-    def hold_claim(self, claim: PendingClaim) -> None:
-        """Keep a claim for the carer to confirm or an officer to verify; nothing changes."""
-        self.pending_claims.append(claim)
-
-    def confirm_consent_claim(
-        self, proposal: dict[str, Any], recorder: Recorder, at: datetime, event_id: str
-    ) -> None:
-        """The carer (signed in) or an officer confirmed a held widening: apply it now."""
-        share = list(self.consent.get("share_with") or [])
-        share += [p for p in proposal.get("add_share_with") or [] if p not in share]
-        contact = bool(self.consent.get("contact")) or bool(proposal.get("add_contact"))
-        self.apply_consent(share, contact, None, recorder, at, event_id)
-        self._changed(at, "carer.updated")
-
     def _absorb(
         self,
         identification: Any,
@@ -209,45 +189,6 @@ class Carer:
             self.stories.append(
                 {"text": identification.story, "kind": by.kind, "at": at.isoformat()}
             )
-
-    def apply_consent(
-        self,
-        share_with: list[str],
-        contact: bool,
-        recorded_at: datetime | None,
-        recorder: Recorder,
-        at: datetime,
-        event_id: str,
-        *,
-        first: bool = False,
-    ) -> ConsentDecision:
-        """Apply what the consent rules allow; hold a partner's self-grant as a claim.
-
-        Raises ``ConsentRefused`` (a ``ValueError``) for a ``recorded_at`` in the future.
-        An applied widening is announced (``consent.widened``) after the record's own event.
-        """
-        decision = decide(self.consent, share_with, contact, recorded_at, recorder, at, first=first)
-        if decision.applied is not None and decision.history is not None:
-            self.consent = decision.applied
-            self.consent_history.append(decision.history)
-        widened = widened_event(self.carer_id, decision, recorder)
-        if widened is not None:
-            self._after_change.append(DomainEvent("consent.widened", widened))
-        if decision.held:
-            self.hold_claim(
-                PendingClaim(
-                    "consent",
-                    {
-                        "add_share_with": decision.held_share_with,
-                        "add_contact": decision.held_contact,
-                        "recorded_at": (recorded_at or at).isoformat(),
-                    },
-                    recorder.public(),
-                    event_id,
-                    f"{recorder.kind}:{recorder.org_code or ''}",
-                )
-            )
-        return decision
 
     def record_gp_coding(
         self, practice_ods_code: str, coded_at: datetime, event_id: str, at: datetime
