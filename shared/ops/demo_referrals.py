@@ -76,6 +76,23 @@ def _post(client: httpx.Client, path: str, page: httpx.Response, **fields: str) 
     )
 
 
+def _keeping_cookies_as_a_browser_does(
+    client: httpx.Client,
+) -> Callable[[httpx.Response], None]:
+    """A response hook sending the page's ``Secure`` cookies back over plain HTTP.
+
+    Browsers treat http://127.0.0.1 and localhost as secure contexts and return Secure
+    cookies to them; httpx's cookie jar returns them only over https. Kept in the jar again
+    without the flag, they go back as a browser would send them.
+    """
+
+    def keep(response: httpx.Response) -> None:
+        for name, value in response.cookies.items():
+            client.cookies.set(name, value)
+
+    return keep
+
+
 def show_referral_in_web_page(
     base_url: str, token: str, referral_id: str, say: Callable[[str], Any] = print
 ) -> dict[str, str]:
@@ -83,6 +100,7 @@ def show_referral_in_web_page(
     outcome for it, and say what the page showed at each step. Returns what it saw."""
     seen: dict[str, str] = {}
     with httpx.Client(base_url=base_url, timeout=10, headers={"Accept": "text/html"}) as client:
+        client.event_hooks["response"] = [_keeping_cookies_as_a_browser_does(client)]
         sign_in = client.get("/staff/sign-in")
         page = _post(
             client,

@@ -75,7 +75,14 @@ async def list_notifications(
 ) -> list[NotificationPublic]:
     if carer_id is None and status_ is None:
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, "carer_id: give a carer_id (or a status)"
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            [
+                {
+                    "loc": ["query", "carer_id"],
+                    "msg": "give a carer_id (or a status)",
+                    "type": "missing",
+                }
+            ],
         )
     async with request.app.state.unit_of_work() as uow:
         rows = await uow.notifications_for(carer_id, status_)

@@ -69,7 +69,7 @@ async def list_referrals(
     carer_id: str | None = None,
     overdue: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,  # beyond 64 bits, a 500
 ) -> list[ReferralPublic]:
     """``X-Total-Count`` gives how many match; ``Link`` gives the next and previous pages."""
     try:
