@@ -279,3 +279,27 @@ async def test_kafka_events_speaking_for_the_carer_unattested_are_dead_lettered(
     ]
     assert not any(SIAN_NHS in r or "Y00001" in r for r in reasons)
     assert await carers(registry) == []
+
+
+async def test_erasure_removes_the_claims_held_about_the_carer(
+    registry: Registry,
+    registry_http: httpx.AsyncClient,
+    token: Token,
+    kafka_bootstrap: str,
+    namespace: str,
+) -> None:
+    held = await identified_by_gp(registry, registry_http, token, ["gp"])
+    grab = body(
+        identified_by={"kind": "vasl", "org_code": "VASL1"},
+        consent={"share_with": ["gp", "vasl"], "contact": True},
+    )
+    vasl = token("vasl", "VASL1")
+    assert (
+        await registry_http.post("/identifications", json=grab, headers=vasl)
+    ).status_code == 202
+    await claims(registry_http, token, 1)
+    erase = {"carer_id": held.carer_id, "reason": "asked"}
+    await send(kafka_bootstrap, namespace, (event("carer.erasure_requested", erase), held.carer_id))
+    await eventually(lambda: of_type_in(registry, topics.REGISTRY, "carer.erased"))
+    listed = await registry_http.get("/claims", headers=token("council", "LCC"))
+    assert listed.json() == []
