@@ -30,6 +30,8 @@ LABELLED = (
     / "labelled_answers.jsonl"
 )
 
+OOD = LABELLED.parents[1] / "themes_ood" / "answers.jsonl"
+
 Counts = dict[str, list[int]]  # theme -> [true positives, false positives, false negatives]
 
 

@@ -12,11 +12,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 from services.consultation.domain.definition import Consultation, build_consultation
 from services.consultation.domain.themes.catalogue import Theme, build_themes
 from services.consultation.domain.themes.classifier import Example, ThemeClassifier
+from services.consultation.domain.themes.semantic import StaticEncoder
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -51,6 +53,15 @@ def read_examples(path: Path) -> list[Example]:
                 row = json.loads(line)
                 examples.append(Example(row["text"], frozenset(row["themes"])))
     return examples
+
+
+@lru_cache(maxsize=1)
+def static_encoder() -> StaticEncoder:
+    """The word-piece vectors distilled from all-MiniLM-L6-v2 (see ``bench/themes_minilm.py``)."""
+    with np.load(DATA / "minilm_static.npz") as stored:
+        vectors = stored["vectors"].astype(np.float32) * stored["scale"][:, None]
+        vocab = str(stored["vocab"]).split("\n")
+    return StaticEncoder(vocab, vectors)
 
 
 def shipped_examples() -> list[Example]:
