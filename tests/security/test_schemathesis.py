@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.result import Err
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from tests.security.conftest import SERVICES, Stack
@@ -66,6 +67,9 @@ def test_no_operation_answers_500_or_breaks_its_documented_schema(
     failures = []
     operations = 0
     for result in schema.get_all_operations():
+        if isinstance(result, Err):  # a schema schemathesis cannot read is itself a failure
+            failures.append(f"unreadable operation: {result.err()}")
+            continue
         operation = result.ok()
         operations += 1
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
