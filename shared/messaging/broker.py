@@ -33,6 +33,12 @@ from shared.settings import ServiceSettings
 PRODUCER_SAFETY: dict[str, Any] = {"acks": "all", "enable_idempotence": True}
 
 
+def bootstrap_list(settings: ServiceSettings) -> list[str]:
+    """``KAFKA_BOOTSTRAP_SERVERS`` as a list: aiokafka reads one string as ONE host, so
+    "a:9092,b:9092" (several brokers, as on the local three-node cluster) never connected."""
+    return [s.strip() for s in settings.kafka_bootstrap_servers.split(",") if s.strip()]
+
+
 def _ssl_context(settings: ServiceSettings) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=settings.kafka_ssl_cafile)
 
@@ -92,7 +98,7 @@ def telemetry_middleware() -> TelemetryMiddleware[Any]:
 def make_broker(settings: ServiceSettings, **kwargs: Any) -> KafkaBroker:
     """The service's FastStream broker: safe producer, manual-after-success acknowledgement."""
     return KafkaBroker(
-        settings.kafka_bootstrap_servers,
+        bootstrap_list(settings),
         client_id=f"carers-{settings.service_name}",
         security=security(settings),
         ack_policy=AckPolicy.NACK_ON_ERROR,
@@ -157,7 +163,7 @@ def client_security_kwargs(settings: ServiceSettings) -> dict[str, Any]:
 def make_producer(settings: ServiceSettings, **kwargs: Any) -> AIOKafkaProducer:
     """A raw idempotent producer (acks=all) for the outbox relay."""
     options: dict[str, Any] = {
-        "bootstrap_servers": settings.kafka_bootstrap_servers,
+        "bootstrap_servers": bootstrap_list(settings),
         "client_id": f"carers-{settings.service_name}-relay",
         "linger_ms": 2,
         "max_batch_size": 256 * 1024,
