@@ -154,6 +154,6 @@ def distil(model_dir: Path, dims: int = 128, target: Path | None = None) -> Path
 
 if __name__ == "__main__":
     if len(sys.argv) >= 3 and sys.argv[1] == "distil":
-        print(distil(Path(sys.argv[2]), *(int(a) for a in sys.argv[3:4])))
+        print(distil(Path(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) > 3 else 128))
     else:
         raise SystemExit("usage: python -m bench.themes_minilm distil MODEL_DIR [DIMS]")

@@ -8,6 +8,7 @@ They are read once at start-up; a malformed one stops the service with the field
 from __future__ import annotations
 
 import json
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -68,7 +69,24 @@ def shipped_examples() -> list[Example]:
     return read_examples(DATA / "theme_examples.jsonl")
 
 
+def learned_path() -> Path:
+    """Officers' corrections folded in by ``themes retrain`` (``CONSULTATION_THEMES_LEARNED``)."""
+    return Path(os.environ.get("CONSULTATION_THEMES_LEARNED", "var/themes/learned.jsonl"))
+
+
+def corrections_path() -> Path:
+    """Officers' corrections as they are made (``CONSULTATION_THEMES_CORRECTIONS``)."""
+    return Path(os.environ.get("CONSULTATION_THEMES_CORRECTIONS", "var/themes/corrections.jsonl"))
+
+
+def learned_examples() -> list[Example]:
+    path = learned_path()
+    return read_examples(path) if path.exists() else []
+
+
 @lru_cache(maxsize=1)
 def shipped_classifier() -> ThemeClassifier:
     """The classifier trained on the shipped examples (once per process, in seconds)."""
-    return ThemeClassifier(load_themes()).fit(shipped_examples())
+    return ThemeClassifier(load_themes(), encoder=static_encoder()).fit(
+        shipped_examples() + learned_examples()
+    )

@@ -5,6 +5,12 @@ One logistic regression per theme (one-vs-rest) over two kinds of feature:
 - TF-IDF of words and word pairs, with negation marked (see :mod:`features`);
 - per theme, how many of its cue phrases the answer uses, live or dismissed.
 
+With an encoder (:mod:`semantic`), a second regression per theme reads the answer's meaning
+vector, and the two probabilities are averaged: the words carry what the examples taught,
+the vectors carry synonyms no example used. Each answer gets a *confidence*, how far its
+least certain theme decision is from the threshold (1 = sure of all nine, 0 = a coin toss);
+answers under ``REVIEW_BELOW`` need a person.
+
 It is trained offline, in seconds, on labelled answers shipped in the repository; nothing is
 downloaded and no outside service is called. Every theme given to an answer comes with its
 reasons: the words that pushed the score up most, the cue phrases found, and the most
@@ -29,9 +35,12 @@ from services.consultation.domain.themes.features import (
     cue_matches,
     negation_marked,
 )
+from services.consultation.domain.themes.semantic import StaticEncoder
 
 THRESHOLD = 0.5
 CUE_WEIGHT = 1.0
+REVIEW_BELOW = 0.3
+"""Confidence under which an answer goes first in the officer's queue as "needs a person"."""
 
 
 @dataclass(frozen=True)
@@ -49,10 +58,22 @@ class Assignment:
     themes: list[str]
     scores: dict[str, float]
     reasons: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    confidence: float = 1.0
 
     @property
     def confident(self) -> bool:
         return bool(self.themes)
+
+    @property
+    def needs_person(self) -> bool:
+        """Too close to call: an officer should theme this answer by hand."""
+        return self.confidence < REVIEW_BELOW
+
+
+def confidence(probabilities: np.ndarray, threshold: float = THRESHOLD) -> np.ndarray:
+    """Per answer: 1 minus how close its least certain theme is to the threshold, scaled."""
+    distance = np.abs(probabilities - threshold) / max(threshold, 1 - threshold)
+    return np.asarray(distance.min(axis=1), dtype=float)
 
 
 def _only_stop_words(term: str) -> bool:
@@ -63,9 +84,16 @@ def _only_stop_words(term: str) -> bool:
 class ThemeClassifier:
     """Multi-label theme classifier; :meth:`fit` then :meth:`assign` or :meth:`predict`."""
 
-    def __init__(self, themes: tuple[Theme, ...], threshold: float = THRESHOLD) -> None:
+    def __init__(
+        self,
+        themes: tuple[Theme, ...],
+        threshold: float = THRESHOLD,
+        encoder: StaticEncoder | None = None,
+    ) -> None:
         self.themes = themes
         self.threshold = threshold
+        self.encoder = encoder
+        self.semantic: dict[str, LogisticRegression | None] = {}
         self.vectoriser = TfidfVectorizer(
             ngram_range=(1, 2), min_df=1, sublinear_tf=True, token_pattern=r"\S+", max_df=0.5
         )
@@ -90,6 +118,15 @@ class ThemeClassifier:
                 continue
             model = LogisticRegression(C=4.0, class_weight="balanced", max_iter=2000)
             self.models[theme] = model.fit(matrix, target)
+        if self.encoder is not None:
+            vectors = self.encoder.encode(texts)
+            for theme in THEME_IDS:
+                target = np.array([theme in e.themes for e in examples], dtype=int)
+                if target.min() == target.max():
+                    self.semantic[theme] = None
+                    continue
+                model = LogisticRegression(C=4.0, class_weight="balanced", max_iter=3000)
+                self.semantic[theme] = model.fit(vectors, target)
         self._train_texts = texts
         self._train_labels = [e.themes for e in examples]
         self._train_matrix = matrix
@@ -98,12 +135,15 @@ class ThemeClassifier:
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
         """An (answers x nine themes) array of probabilities."""
         matrix = self._features(texts)
+        vectors = self.encoder.encode(texts) if self.encoder is not None else None
         columns = []
         for theme in THEME_IDS:
             model = self.models.get(theme)
-            columns.append(
-                np.zeros(len(texts)) if model is None else model.predict_proba(matrix)[:, 1]
-            )
+            column = np.zeros(len(texts)) if model is None else model.predict_proba(matrix)[:, 1]
+            semantic = self.semantic.get(theme)
+            if vectors is not None and semantic is not None:
+                column = (column + semantic.predict_proba(vectors)[:, 1]) / 2
+            columns.append(column)
         return np.column_stack(columns)
 
     def predict(self, texts: Sequence[str]) -> list[list[str]]:
@@ -118,6 +158,7 @@ class ThemeClassifier:
         if not texts:
             return []
         probabilities = self.probabilities(texts)
+        sureness = confidence(probabilities, self.threshold)
         matrix = self._features(texts) if explain else None
         out = []
         for i, text in enumerate(texts):
@@ -125,7 +166,7 @@ class ThemeClassifier:
                 t: round(float(p), 3) for t, p in zip(THEME_IDS, probabilities[i], strict=True)
             }
             chosen = [t for t in THEME_IDS if scores[t] >= self.threshold]
-            assignment = Assignment(chosen, scores)
+            assignment = Assignment(chosen, scores, confidence=round(float(sureness[i]), 3))
             if explain and matrix is not None:
                 for theme in chosen:
                     assignment.reasons[theme] = self._reasons(theme, text, matrix[i])

@@ -48,6 +48,7 @@ _DISMISSALS = re.compile(
     r"|\bnever (?:lonely|isolated|alone)"
     r"|\bmanage (?:fine|ok|okay|well)|\b(?:happy|fine|ok|okay) with (?:the|my|our)"
     r"|\bcovers? (?:everything|it all|what (?:i|we) need)|\bplenty of"
+    r"|\b(?:isn'?t|is not|aren'?t|are not|wasn'?t) (?:really )?what (?:i|we) (?:need|want)"
 )
 
 

@@ -1,0 +1,164 @@
+"""Themes on words we never used: the command's contract, abstention, learning, negation, decoys."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from services.consultation.adapters import catalogue
+from services.consultation.domain.themes import THEME_IDS
+from services.consultation.domain.themes.classifier import Example, ThemeClassifier
+from services.consultation.domain.themes.learning import InvalidCorrection, correction, fold_in
+from services.consultation.domain.themes.wordpiece import WordPiece
+from services.consultation.entrypoints import cli
+
+
+def test_the_command_reads_id_question_text_lines_and_writes_id_and_themes() -> None:
+    source = io.StringIO(
+        json.dumps({"id": "a1", "question": "g", "text": "I can never get a GP appointment."})
+        + "\n\n"
+        + json.dumps({"id": 7, "question": "g", "text": "Nothing to add."})
+        + "\n"
+    )
+    sink = io.StringIO()
+    assert cli.theme_stream(source, sink) == 2
+    first, second = (json.loads(line) for line in sink.getvalue().splitlines())
+    assert first["id"] == "a1" and first["themes"] == ["health_access"]
+    assert second["id"] == 7 and second["themes"] == []
+    assert 0 <= first["confidence"] <= 1 and isinstance(first["needs_person"], bool)
+
+
+def test_a_line_that_is_not_json_stops_the_command_naming_the_line() -> None:
+    with pytest.raises(SystemExit, match="line 2"):
+        cli.theme_stream(io.StringIO('{"id": 1, "text": "x"}\n{not json\n'), io.StringIO())
+
+
+def test_an_answer_the_model_cannot_call_is_sent_to_a_person_and_a_clear_one_is_not() -> None:
+    model = catalogue.shipped_classifier()
+    clear, murky = model.assign(
+        [
+            "I am so lonely and isolated, I have no friends left and nobody to talk to.",
+            "Things.",
+        ]
+    )
+    assert clear.confidence > murky.confidence
+    assert not clear.needs_person
+    murky_probabilities = list(murky.scores.values())
+    assert murky.needs_person == (murky.confidence < 0.3)
+    assert all(0 <= p <= 1 for p in murky_probabilities)
+
+
+def test_a_word_piece_splits_unknown_words_into_known_pieces() -> None:
+    pieces = WordPiece(["[UNK]", "care", "##rs", "kn", "##acker", "##ed"])
+    assert pieces.encode("Carers knackered") == [1, 2, 3, 4, 5]
+    assert pieces.encode("zzz") == [0]
+
+
+def test_retraining_on_an_officers_correction_changes_that_answers_themes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answer = "The lamp posts on Hinckley Road flicker."
+    monkeypatch.setenv("CONSULTATION_THEMES_CORRECTIONS", str(tmp_path / "corrections.jsonl"))
+    monkeypatch.setenv("CONSULTATION_THEMES_LEARNED", str(tmp_path / "learned.jsonl"))
+    catalogue.shipped_classifier.cache_clear()
+    try:
+        assert "young_carers" not in catalogue.shipped_classifier().predict([answer])[0]
+        lines = [{"text": answer, "themes": ["young_carers"]}] * 3
+        (tmp_path / "corrections.jsonl").write_text(
+            "".join(json.dumps(line) + "\n" for line in lines)
+        )
+        outcome = cli.retrain()
+        assert outcome == {"corrections": 3, "learned_before": 0, "learned": 1}
+        assert "young_carers" in catalogue.shipped_classifier().predict([answer])[0]
+    finally:
+        catalogue.shipped_classifier.cache_clear()
+
+
+def test_a_later_correction_of_the_same_answer_wins_and_bad_ones_name_the_field() -> None:
+    first = Example("No buses on Sunday", frozenset({"cost"}))
+    second = Example("no buses  on sunday", frozenset({"out_of_hours"}))
+    assert fold_in([first], [second]) == [second]
+    with pytest.raises(InvalidCorrection, match="themes"):
+        correction({"text": "x", "themes": ["parking"]})
+    with pytest.raises(InvalidCorrection, match="text"):
+        correction({"themes": []})
+
+
+# Written for this test, in voices the shipped examples do not use: the first of each pair
+# names the theme's subject only to set it aside (the theme must not be given), the second
+# is a decoy sharing a word with the theme but about something else.
+NEGATIONS_AND_DECOYS = {
+    "recognition": (
+        "Being appreciated doesn't matter to me, I just want the bathroom adapted.",
+        "I recognised the building from the photo in the strategy.",
+    ),
+    "respite": (
+        "A break isn't what we need, we manage fine on that front. The bills are crippling.",
+        "My wrist break has healed now, thank you.",
+    ),
+    "loneliness": (
+        "I'm not lonely at all, my sisters visit daily. I can't afford the taxi fares though.",
+        "The lonely road past the farm needs a street light.",
+    ),
+    "information": (
+        "Information is not the problem, I know where everything is. I need a GP who listens.",
+        "Our information technology at work was upgraded.",
+    ),
+    "out_of_hours": (
+        "The night-time service is fine for us. What I miss is meeting other carers.",
+        "The shop's opening hours changed last week.",
+    ),
+    "support_groups": (
+        "I don't want a support group. I want someone to sit with mum so I can rest.",
+        "The football group on Saturdays is very popular with the boys.",
+    ),
+    "cost": (
+        "Money isn't an issue for us. Getting a doctor's appointment is.",
+        "The cost of the new town hall sign was in the paper.",
+    ),
+    "health_access": (
+        "Our GP is excellent, no problems with appointments. I feel very alone in the evenings.",
+        "The health centre car park has a new barrier.",
+    ),
+    "young_carers": (
+        "My children are grown up and don't help with caring. I want a break.",
+        "The school fete raised money for a new library.",
+    ),
+}
+
+
+KNOWN_MISSES = {
+    "respite": "'a break isn't what we need' scores 0.51 for respite: vectors still see 'break'",
+    "information": "'information technology' is themed information: the word outweighs the sense",
+    "support_groups": "'the football group' is themed support_groups with confidence",
+}
+
+
+@pytest.mark.parametrize(
+    "theme",
+    [
+        pytest.param(t, marks=pytest.mark.xfail(reason=KNOWN_MISSES[t], strict=True))
+        if t in KNOWN_MISSES
+        else t
+        for t in THEME_IDS
+    ],
+)
+def test_a_dismissed_theme_is_not_given_and_a_decoy_not_confidently(theme: str) -> None:
+    negation, decoy = NEGATIONS_AND_DECOYS[theme]
+    model = catalogue.shipped_classifier()
+    [negated], [decoyed] = model.predict([negation]), model.assign([decoy], explain=False)
+    assert theme not in negated
+    assert theme not in decoyed.themes or decoyed.needs_person
+
+
+def test_the_model_is_deterministic() -> None:
+    texts = ["we r skint and shattered", "nobody at school knows i look after my mum"]
+    themes = catalogue.load_themes()
+    examples = catalogue.shipped_examples()
+    encoder = catalogue.static_encoder()
+    one = ThemeClassifier(themes, encoder=encoder).fit(examples).probabilities(texts)
+    two = ThemeClassifier(themes, encoder=encoder).fit(examples).probabilities(texts)
+    assert (one == two).all()
