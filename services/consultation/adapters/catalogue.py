@@ -79,6 +79,14 @@ def corrections_path() -> Path:
     return Path(os.environ.get("CONSULTATION_THEMES_CORRECTIONS", "var/themes/corrections.jsonl"))
 
 
+def append_correction(record: dict[str, Any]) -> None:
+    """One officer's correction, appended as a JSON line (read by ``themes retrain``)."""
+    path = corrections_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
 def learned_examples() -> list[Example]:
     path = learned_path()
     return read_examples(path) if path.exists() else []

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from services.consultation.domain.themes.learning import InvalidCorrection
 from services.consultation.domain.themes.review import IllegalDecision
 from services.consultation.entrypoints.context import wants_html, web
 from services.consultation.service_layer import theming
@@ -98,6 +99,49 @@ async def decision(request: Request, slug: str, key: str, principal: CouncilPage
             status_code=status.HTTP_303_SEE_OTHER,
         )
     return JSONResponse(view)
+
+
+@router.get(
+    "/consultations/{slug}/themes/queue",
+    summary="Answers with themes and confidence; those needing a person first",
+)
+async def queue(request: Request, slug: str, _: CouncilPage) -> list[dict[str, Any]]:
+    w = web(request)
+    consultation = w.consultation(slug)
+    classifier = await asyncio.to_thread(w.classifier)
+    async with w.unit_of_work() as uow:
+        return await theming.review_queue(uow, consultation, classifier)
+
+
+@router.post(
+    "/consultations/{slug}/themes/answers/{response_id}/{question_id}/correction",
+    summary="Confirm or correct one answer's themes (a training example for retraining)",
+    status_code=status.HTTP_201_CREATED,
+)
+async def correct(
+    request: Request, slug: str, response_id: str, question_id: str, principal: CouncilPage
+) -> dict[str, Any]:
+    w = web(request)
+    consultation = w.consultation(slug)
+    body, from_page = await _body(request)
+    themes = body.get("themes")
+    if from_page and isinstance(themes, str):
+        themes = [t.strip() for t in themes.split(",") if t.strip()]
+    try:
+        async with w.unit_of_work() as uow:
+            return await theming.correct_answer(
+                uow, consultation, response_id, question_id, themes, by=principal.subject
+            )
+    except KeyError:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, f"no free-text answer {response_id}/{question_id}"
+        ) from None
+    except InvalidCorrection as invalid:
+        field, _, message = str(invalid).partition(": ")
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            [{"loc": ["body", field], "msg": message, "type": "invalid"}],
+        ) from None
 
 
 @router.get(

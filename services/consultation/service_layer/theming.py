@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from services.consultation.adapters.catalogue import append_correction
 from services.consultation.adapters.orm import AnswerThemeRow
 from services.consultation.domain.definition import Consultation
 from services.consultation.domain.themes.catalogue import Theme
 from services.consultation.domain.themes.classifier import ThemeClassifier
 from services.consultation.domain.themes.emergent import find_clusters
+from services.consultation.domain.themes.learning import correction
 from services.consultation.domain.themes.review import ProposedTheme, decide
 from services.consultation.service_layer.handlers import theme_view
 from services.consultation.service_layer.unit_of_work import ConsultationUnitOfWork
@@ -96,9 +98,74 @@ async def run_themes(
     return {
         "answers": len(texts),
         "themed": sum(1 for a in assignments if a.confident),
+        "needs_person": sum(1 for a in assignments if a.needs_person),
         "known_themes": sorted(examples),
         "new_themes": [c.key[:80] for c in clusters],
     }
+
+
+async def _free_text(
+    uow: ConsultationUnitOfWork, consultation: Consultation
+) -> list[tuple[str, str, str]]:
+    texts: list[tuple[str, str, str]] = []  # (response_id, question_id, text)
+    for row in await uow.consultations.responses(consultation.slug):
+        answers = json.loads(row.answers)
+        texts.extend(
+            (row.response_id, q.id, answers[q.id])
+            for q in consultation.free_text
+            if isinstance(answers.get(q.id), str)
+        )
+    return texts
+
+
+async def review_queue(
+    uow: ConsultationUnitOfWork, consultation: Consultation, classifier: ThemeClassifier
+) -> list[dict[str, Any]]:
+    """Every free-text answer with its themes and confidence; those that need a person first,
+    least sure first, so an officer's time goes where the machine is weakest."""
+    texts = await _free_text(uow, consultation)
+    assignments = classifier.assign([t for _, _, t in texts], explain=False)
+    queue = [
+        {
+            "response_id": response_id,
+            "question_id": question_id,
+            "text": text,
+            "themes": assignment.themes,
+            "confidence": assignment.confidence,
+            "needs_person": assignment.needs_person,
+        }
+        for (response_id, question_id, text), assignment in zip(texts, assignments, strict=True)
+    ]
+    return sorted(queue, key=lambda a: (not a["needs_person"], a["confidence"]))
+
+
+async def correct_answer(
+    uow: ConsultationUnitOfWork,
+    consultation: Consultation,
+    response_id: str,
+    question_id: str,
+    themes: Any,
+    *,
+    by: str,
+) -> dict[str, Any]:
+    """An officer's confirmation or correction of one answer's themes, kept as a training
+    example for ``themes retrain``. Raises KeyError for an unknown answer and
+    InvalidCorrection naming the field."""
+    texts = {(r, q): t for r, q, t in await _free_text(uow, consultation)}
+    text = texts.get((response_id, question_id))
+    if text is None:
+        raise KeyError(f"{response_id}/{question_id}")
+    example = correction({"text": text, "themes": themes})
+    record = {
+        "text": example.text,
+        "themes": sorted(example.themes),
+        "consultation": consultation.slug,
+        "response_id": response_id,
+        "question_id": question_id,
+        "by": by,
+    }
+    append_correction(record)
+    return record
 
 
 async def list_themes(
