@@ -17,7 +17,7 @@ import itertools
 import json
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -89,6 +89,23 @@ def busiest_leader(cluster: KafkaCluster, topic: str) -> int:
 async def test_kill_9_of_the_busiest_leader_loses_and_duplicates_nothing(
     cluster: KafkaCluster, registry: None
 ) -> None:
+    def crash(victim: int) -> None:
+        cluster.node(victim).kill()  # SIGKILL, as a crash would
+        print(f"\nkilled node {victim} (leader of most {GP_TOPIC} partitions)")
+
+    await run_scenario(
+        cluster, "leader-kill", crash, lambda victim: cluster.start_node(victim, tie=True)
+    )
+
+
+async def run_scenario(
+    cluster: KafkaCluster,
+    name: str,
+    fault: Callable[[int], None],
+    recover: Callable[[int], None],
+) -> None:
+    """Send EVENTS identifications; after 3,000, ``fault`` hits the node leading most of the
+    partner topic's partitions; ``recover`` runs after the last send. Then count and check."""
     numbers = nhs_numbers(EVENTS)
     producer = AIOKafkaProducer(
         **security(cluster, GP), acks="all", enable_idempotence=True, linger_ms=5
@@ -100,8 +117,7 @@ async def test_kill_9_of_the_busiest_leader_loses_and_duplicates_nothing(
     try:
         for chunk in range(0, EVENTS, 500):
             if chunk == 3_000:
-                cluster.node(victim).kill()  # SIGKILL, as a crash would
-                print(f"\nkilled node {victim} (leader of most {GP_TOPIC} partitions)")
+                fault(victim)
             sends = []
             for nhs in numbers[chunk : chunk + 500]:
                 event = identification(person__nhs_number=nhs)
@@ -110,7 +126,7 @@ async def test_kill_9_of_the_busiest_leader_loses_and_duplicates_nothing(
             acked += len(results)
     finally:
         await producer.stop()
-    cluster.start_node(victim, tie=True)
+    recover(victim)
     sent_seconds = time.monotonic() - began
 
     registered = await read_as(
@@ -137,7 +153,7 @@ async def test_kill_9_of_the_busiest_leader_loses_and_duplicates_nothing(
     lost = EVENTS - len(carers)
     duplicated = sum(n - 1 for n in carers.values()) + kinds["carer.updated"]
     print(
-        f"cluster leader-kill: sent={EVENTS} acknowledged={acked} "
+        f"cluster {name}: sent={EVENTS} acknowledged={acked} "
         f"registered={len(registered)} lost={lost} duplicated={duplicated} "
         f"order_violations={order_violations} send_seconds={sent_seconds:.1f} "
         f"total_seconds={time.monotonic() - began:.1f}"
