@@ -117,7 +117,9 @@ class ClusterNode(LocalKafka):
             return
         self.home.mkdir(parents=True, exist_ok=True)
         self._write_config()
-        cmd = [_tool("java"), f"-Dlog4j2.configurationFile={LOG4J_CONFIG}", "-cp"]
+        # kafka.logs.dir: without it log4j writes ./logs/server.log wherever we were started.
+        logs = f"-Dkafka.logs.dir={self.home / 'logs'}"
+        cmd = [_tool("java"), f"-Dlog4j2.configurationFile={LOG4J_CONFIG}", logs, "-cp"]
         cmd += [f"{ensure_jars()}/*", "kafka.tools.StorageTool", "format", "--ignore-formatted"]
         done = subprocess.run(
             cmd + self._format_options(), capture_output=True, text=True, timeout=180, check=False
