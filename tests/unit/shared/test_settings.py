@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ssl
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -28,7 +29,7 @@ def test_production_refuses_the_development_token_secret_and_sqlite() -> None:
 
 
 def test_production_refuses_to_start_without_tls_to_kafka_and_the_database() -> None:
-    base: dict[str, object] = {
+    base: dict[str, Any] = {
         "environment": "production",
         "token_secret": "x" * 40,
         "database_url": "postgresql+asyncpg://h/db",
