@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
+import sqlalchemy as sa
 from fastapi import Request
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
@@ -28,6 +29,17 @@ _REVOKE = text(
     "VALUES (:session_id, :expires_at, :revoked_at)"
 )
 _SWEEP = text(f"DELETE FROM {TABLE} WHERE expires_at < :now")
+
+
+def create_revoked_sessions_table(op: Any) -> None:
+    """Used by the migration of every service with sign-in pages: the table defined once,
+    beside the statements that read and write it."""
+    op.create_table(
+        TABLE,
+        sa.Column("session_id", sa.String(64), primary_key=True),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False, index=True),
+        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=False),
+    )
 
 
 def token_id(token: str) -> str:

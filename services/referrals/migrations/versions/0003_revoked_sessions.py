@@ -7,8 +7,9 @@ See shared/web/sessions.py: sign-out writes the session's id here; rows are swep
 session would have expired anyway.
 """
 
-import sqlalchemy as sa
 from alembic import op
+
+from shared.web.sessions import TABLE, create_revoked_sessions_table
 
 revision = "0003"
 down_revision = "0002"
@@ -17,13 +18,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "revoked_sessions",
-        sa.Column("session_id", sa.String(64), primary_key=True),
-        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False, index=True),
-        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=False),
-    )
+    create_revoked_sessions_table(op)
 
 
 def downgrade() -> None:
-    op.drop_table("revoked_sessions")
+    op.drop_table(TABLE)
