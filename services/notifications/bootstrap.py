@@ -20,7 +20,6 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from services.notifications.adapters.clock import Clock, SystemClock
 from services.notifications.adapters.providers.base import Provider
 from services.notifications.adapters.providers.notify import NotifyProvider
 from services.notifications.adapters.providers.smtp import SmtpProvider
@@ -42,6 +41,7 @@ from services.notifications.service_layer.signin_codes import SigninCodes, signi
 from services.notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 from services.notifications.settings import NotificationsSettings
 from shared import topics
+from shared.clock import Clock, SystemClock
 from shared.events import OUTBOUND_BODIES, parse_event
 from shared.messaging.outbox import AfterPublishHook
 from shared.messaging.processor import EventProcessor

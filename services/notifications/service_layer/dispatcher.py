@@ -35,7 +35,6 @@ from typing import Any
 from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.notifications.adapters.clock import Clock
 from services.notifications.adapters.orm import NotificationRow
 from services.notifications.adapters.providers.base import (
     Accepted,
@@ -50,6 +49,7 @@ from services.notifications.domain.retry import RetryPolicy, SendFailure, scrub
 from services.notifications.domain.secrets import withhold
 from services.notifications.service_layer.events import publish, publish_sent
 from services.notifications.service_layer.unit_of_work import NotificationsUnitOfWork
+from shared.clock import Clock
 from shared.faults import failpoint
 
 log = logging.getLogger(__name__)

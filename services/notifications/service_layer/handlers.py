@@ -14,7 +14,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.notifications.adapters.clock import Clock
 from services.notifications.adapters.orm import NotificationRow
 from services.notifications.domain.consent_notice import TEMPLATE_ID as CONSENT_NOTICE
 from services.notifications.domain.model import (
@@ -27,6 +26,7 @@ from services.notifications.domain.planning import Plan, plan_notification
 from services.notifications.domain.quiet_hours import QuietHours
 from services.notifications.domain.templates import TemplateSet
 from services.notifications.service_layer.unit_of_work import NotificationsUnitOfWork
+from shared.clock import Clock
 from shared.events import CloudEvent
 from shared.messaging.tables import utcnow
 from shared.telemetry import continued_span

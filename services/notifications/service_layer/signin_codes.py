@@ -23,13 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from services.notifications.adapters.clock import Clock
 from services.notifications.adapters.orm import NotificationRow
 from services.notifications.adapters.template_files import load_templates
 from services.notifications.domain.model import Status, idempotency_key
 from services.notifications.domain.secrets import CODE_WITHHELD, reveal
 from services.notifications.domain.templates import PLACEHOLDER, TemplateSet
 from services.notifications.service_layer.unit_of_work import NotificationsUnitOfWork
+from shared.clock import Clock
 from shared.events import CloudEvent
 from shared.events.selfservice import SigninCodeRequested
 from shared.signin_code import signin_code

@@ -11,11 +11,11 @@ import httpx
 import pytest
 
 from services.notifications.__main__ import MIGRATIONS
-from services.notifications.adapters.clock import VirtualClock
 from services.notifications.adapters.orm import NotificationRow
 from services.notifications.bootstrap import Notifications, bootstrap
 from services.notifications.settings import NotificationsSettings
 from shared.auth import mint_token
+from shared.clock import VirtualClock
 from shared.devservers.notify_stub import EMAIL_TEMPLATE_ID, SMS_TEMPLATE_ID, NotifyStub
 from shared.devservers.smtp_sink import SmtpSink
 from shared.migrations import upgrade_async

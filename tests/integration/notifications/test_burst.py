@@ -23,10 +23,10 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from services.notifications.__main__ import MIGRATIONS
-from services.notifications.adapters.clock import VirtualClock
 from services.notifications.adapters.orm import ContactRow
 from services.notifications.bootstrap import bootstrap
 from services.notifications.domain.model import Status
+from shared.clock import VirtualClock
 from shared.devservers import free_port
 from shared.devservers.notify_stub import NotifyStub
 from shared.devservers.smtp_sink import SmtpSink

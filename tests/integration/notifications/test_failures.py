@@ -7,11 +7,11 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from services.notifications.adapters.clock import VirtualClock
 from services.notifications.adapters.orm import NotificationRow
 from services.notifications.bootstrap import Notifications
 from services.notifications.domain.model import Status
 from shared import topics
+from shared.clock import VirtualClock
 from shared.devservers.notify_stub import NotifyStub
 from shared.devservers.smtp_sink import SmtpSink
 from tests.harness import events_on, eventually

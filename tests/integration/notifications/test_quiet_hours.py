@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.notifications.adapters.clock import VirtualClock
 from services.notifications.bootstrap import Notifications
 from services.notifications.domain.model import Status
 from services.notifications.service_layer.dispatcher import aware
+from shared.clock import VirtualClock
 from shared.devservers.notify_stub import NotifyStub
 from shared.devservers.smtp_sink import SmtpSink
 from tests.harness import eventually

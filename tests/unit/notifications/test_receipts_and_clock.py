@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.notifications.adapters.clock import VirtualClock
 from services.notifications.domain.model import Status, Transition, receipt_transition
+from shared.clock import VirtualClock
 
 
 def test_a_receipt_after_the_send_was_recorded_publishes_only_the_outcome() -> None:

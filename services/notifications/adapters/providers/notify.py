@@ -29,7 +29,6 @@ import orjson
 from notifications_python_client import __version__ as client_version
 from notifications_python_client.authentication import create_jwt_token
 
-from services.notifications.adapters.clock import Clock
 from services.notifications.adapters.providers.base import (
     Accepted,
     OutgoingMessage,
@@ -38,6 +37,7 @@ from services.notifications.adapters.providers.base import (
 from services.notifications.adapters.providers.keepalive import ApiClient, NoAnswer, api_client
 from services.notifications.domain.rate_limit import TokenBucket
 from services.notifications.domain.retry import SendFailure, http_failure
+from shared.clock import Clock
 
 NO_ANSWER = 503  # what the client library reports when no response came back at all
 USER_AGENT = f"carers-connect-notifications (notifications-python-client/{client_version})"

@@ -1,4 +1,4 @@
-"""Clocks: the system's, and a virtual one tests and benchmarks move by hand.
+"""Clocks for every service: the system's, and a virtual one tests and benchmarks move.
 
 Why injectable: quiet hours depend on the time of day, retries on waiting, and the rate
 limit on a minute passing. With :class:`VirtualClock` a test can be at 22:30 on a summer's
