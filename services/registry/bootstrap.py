@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import partial
 
 from fastapi import FastAPI
@@ -32,6 +30,7 @@ from services.registry.service_layer.trust import trusted_parser
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from services.registry.settings import RegistrySettings
 from shared import topics
+from shared.clock import Clock, SystemClock
 from shared.events import OUTBOUND_BODIES, parse_event, parse_inbound
 from shared.kafka.principals import source_bound_parser
 from shared.messaging.outbox import AfterPublishHook
@@ -65,8 +64,10 @@ def bootstrap(
     *,
     consume: bool = True,
     after_publish: AfterPublishHook | None = None,
+    clock: Clock | None = None,
 ) -> Registry:
     settings = settings or RegistrySettings()
+    clock = clock or SystemClock()
     runtime = ServiceRuntime.create(settings, consume=consume, after_publish=after_publish)
 
     attestor = Attestor(attestation_key(settings.token_secret))
@@ -117,10 +118,10 @@ def bootstrap(
     async def recategorise_daily() -> None:
         while True:
             with contextlib.suppress(Exception):
-                moved = await recategorise_carers(unit_of_work, datetime.now(UTC))
+                moved = await recategorise_carers(unit_of_work, clock.now())
                 if moved:
                     log.info("recategorised %d carers", moved)
-            await asyncio.sleep(settings.recategorise_seconds)
+            await clock.sleep(settings.recategorise_seconds)
 
     app = http_app(
         runtime,
@@ -128,7 +129,8 @@ def bootstrap(
         description="One carer record shared by every partner: tell us once.",
         background=[recategorise_daily] if consume else [],
     )
-    app.state.unit_of_work = unit_of_work
+    app.state.unit_of_work = unit_of_work  # entrypoints/deps.py: UnitOfWork, Clock
+    app.state.clock = clock
     app.state.attestor = attestor
     app.include_router(http.router)
     app.include_router(reads.router)

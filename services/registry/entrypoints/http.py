@@ -2,33 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Body, HTTPException, Request, status
 from pydantic import BaseModel, model_validator
 
 from services.registry.domain.provenance import credited, provenance_refusal
+from services.registry.entrypoints.deps import Clock, Council, Identifier, UnitOfWork
 from services.registry.service_layer.handlers import (
     ReviewConflict,
     resolve_review,
     review_summary,
 )
 from services.registry.service_layer.trust import attest, future_consent_reason
-from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from shared import topics
-from shared.auth import Principal, require_role
+from shared.auth import Principal
 from shared.events import CloudEvent
 from shared.ingest import envelope_from_request, publish_inbound, unprocessable
 
 router = APIRouter()
-
-Identifier = Annotated[Principal, Depends(require_role("gp", "hospital", "council", "vasl"))]
-Council = Annotated[Principal, Depends(require_role("council", "admin"))]
-
-
-def _uow(request: Request) -> RegistryUnitOfWork:
-    return request.app.state.unit_of_work()  # type: ignore[no-any-return]
 
 
 @router.post(
@@ -37,7 +29,7 @@ def _uow(request: Request) -> RegistryUnitOfWork:
     summary="Identify a carer (a carer.identified body or a full CloudEvent)",
 )
 async def post_identification(
-    request: Request, principal: Identifier, payload: Annotated[Any, Body()]
+    request: Request, principal: Identifier, clock: Clock, payload: Annotated[Any, Body()]
 ) -> dict[str, str]:
     # Provenance comes from the token (contract 6.1): what the body leaves out is filled in
     # from it, and what it says otherwise is refused (403 naming the field).
@@ -49,7 +41,7 @@ async def post_identification(
         traceparent=request.headers.get("traceparent"),
         headers=request.headers,  # binary mode: ce-* headers carry the envelope
     )
-    envelope = checked_identification(request, principal, envelope, body, payload)
+    envelope = checked_identification(request, principal, envelope, body, payload, clock)
     person = body.person  # type: ignore[attr-defined]
     key = person.nhs_number or envelope.subject or envelope.id
     runtime = request.app.state.runtime
@@ -58,7 +50,12 @@ async def post_identification(
 
 
 def checked_identification(
-    request: Request, principal: Principal, envelope: CloudEvent, body: Any, payload: Any
+    request: Request,
+    principal: Principal,
+    envelope: CloudEvent,
+    body: Any,
+    payload: Any,
+    clock: Clock,
 ) -> CloudEvent:
     """The identification, attested, once it is the caller's own and its consent is not
     from the future; HTTP 403 or 422 naming the field otherwise."""
@@ -68,7 +65,7 @@ def checked_identification(
     )
     if refused is not None:
         raise HTTPException(status.HTTP_403_FORBIDDEN, str(refused))
-    future = future_consent_reason(envelope, body, datetime.now(UTC))
+    future = future_consent_reason(envelope, body, clock.now())
     if future is not None:
         raise unprocessable(future if enveloped else future.removeprefix("data."))
     return attest(envelope, request.app.state.attestor)
@@ -89,16 +86,16 @@ class Resolution(BaseModel):
 
 
 @router.get("/reviews", summary="Identifications held because they matched several records")
-async def list_reviews(request: Request, principal: Council) -> list[dict[str, Any]]:
-    async with _uow(request) as uow:
+async def list_reviews(uow: UnitOfWork, principal: Council) -> list[dict[str, Any]]:
+    async with uow:
         return [review_summary(r) for r in await uow.carers.open_reviews()]
 
 
 @router.post("/reviews/{review_id}/resolve", summary="Merge the candidates, or keep apart")
 async def resolve(
-    request: Request, principal: Council, review_id: str, resolution: Resolution
+    uow: UnitOfWork, clock: Clock, principal: Council, review_id: str, resolution: Resolution
 ) -> dict[str, Any]:
-    async with _uow(request) as uow:
+    async with uow:
         review = await uow.carers.review(review_id)
         if review is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such review")
@@ -109,7 +106,7 @@ async def resolve(
                 resolution.decision,
                 resolution.into,
                 resolution.absorb,
-                datetime.now(UTC),
+                clock.now(),
             )
         except ReviewConflict as conflict:
             raise HTTPException(status.HTTP_409_CONFLICT, str(conflict)) from None
