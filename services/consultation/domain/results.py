@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.consultation.domain.definition import Consultation, Question
-
-SMALL_NUMBER = 5
+from shared.suppression import SMALL_NUMBER, suppress
 
 
 class GroupTooSmall(ValueError):
@@ -79,21 +78,6 @@ def tally(consultation: Consultation, answers: Sequence[Mapping[str, Any]]) -> l
 
 def answered_count(question: Question, answers: Sequence[Mapping[str, Any]]) -> int:
     return sum(1 for a in answers if a.get(question.id) not in (None, "", [], {}))
-
-
-def suppress(counts: Mapping[str, int], threshold: int = SMALL_NUMBER) -> dict[str, int | None]:
-    """Counts with small numbers replaced by None.
-
-    Primary: a count from 1 to ``threshold - 1`` is suppressed (0 reveals nobody). Secondary:
-    if exactly one count is suppressed, the smallest other non-zero count is suppressed too,
-    or the hidden one could be worked out from the total.
-    """
-    hidden = {k for k, v in counts.items() if 0 < v < threshold}
-    if len(hidden) == 1:
-        others = sorted((v, k) for k, v in counts.items() if k not in hidden and v > 0)
-        if others:
-            hidden.add(others[0][1])
-    return {k: (None if k in hidden else v) for k, v in counts.items()}
 
 
 def equality_report(
