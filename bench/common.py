@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +59,26 @@ def postgres() -> Iterator[Any]:
         yield cluster
     finally:
         cluster.stop()
+
+
+class Unfinished(RuntimeError):
+    """A benchmark's work did not all finish in time: no rate may be reported for it."""
+
+
+async def wait_until(
+    done: Callable[[], Awaitable[bool]], timeout: float, what: str, poll: float = 0.05
+) -> None:
+    """Poll ``done`` until it is true; raise :class:`Unfinished` naming ``what`` if
+    ``timeout`` seconds pass first.
+
+    Why: a rate computed after a wait that simply ran out divides the work asked for by the
+    time waited, and reports work that never happened as done (issue 18).
+    """
+    deadline = time.monotonic() + timeout
+    while not await done():
+        if time.monotonic() >= deadline:
+            raise Unfinished(f"{what}: not finished within {timeout:.0f} s")
+        await asyncio.sleep(poll)
 
 
 def namespace(bootstrap: str, name: str) -> str:

@@ -35,7 +35,7 @@ from typing import Any
 
 import httpx
 
-from bench.common import kafka, namespace, postgres, report
+from bench.common import kafka, namespace, postgres, report, wait_until
 from services.notifications.__main__ import MIGRATIONS
 from services.notifications.adapters.orm import NotificationRow
 from services.notifications.bootstrap import Notifications, bootstrap
@@ -191,11 +191,12 @@ async def latencies(
             await producer.send(ns + topics.REFERRALS, event.to_bytes(), key=carer_id.encode())
             await asyncio.sleep(max(0.0, started + (n + 1) / rate - time.perf_counter()))
         await producer.flush()
-        for _ in range(600):
+
+        async def all_sent() -> bool:
             async with service.unit_of_work() as uow:
-                if (await uow.status_counts()).get("sent", 0) >= count:
-                    break
-            await asyncio.sleep(0.1)
+                return bool((await uow.status_counts()).get("sent", 0) >= count)
+
+        await wait_until(all_sent, 60, f"{count} messages sent", poll=0.1)
         async with service.unit_of_work() as uow:
             rows = await uow.notifications_for(status="sent", limit=count * 2)
     finally:
@@ -245,20 +246,23 @@ async def service_rate(
             for carer_id in ids
             for kind in ("vasl", "carers_assessment")
         ]
-        for _ in range(600):  # contact details in place first, as in the chain
+
+        async def contacts_stored() -> bool:
             async with service.unit_of_work() as uow:
-                if len(await uow.contacts(ids)) == carers:
-                    break
-            await asyncio.sleep(0.1)
+                return len(await uow.contacts(ids)) == carers
+
+        # Contact details in place first, as in the chain.
+        await wait_until(contacts_stored, 60, f"{carers} carers' contact details", poll=0.1)
         started, cpu = time.perf_counter(), time.process_time()
         for n, value in enumerate(referrals):
             await producer.send(ns + topics.REFERRALS, value, key=ids[n // 2].encode())
         await producer.flush()
-        for _ in range(6000):
+
+        async def all_sent() -> bool:
             async with service.unit_of_work() as uow:
-                if (await uow.status_counts()).get("sent", 0) >= len(referrals):
-                    break
-            await asyncio.sleep(0.05)
+                return bool((await uow.status_counts()).get("sent", 0) >= len(referrals))
+
+        await wait_until(all_sent, 300, f"{len(referrals)} messages handed to Notify")
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     finally:
         await producer.stop()
