@@ -34,6 +34,24 @@ def partner_inbound(kind: str, org_code: str) -> str:
 
 
 PARTNER_INBOUND: tuple[str, ...] = tuple(partner_inbound(k, o) for k, o in KAFKA_PARTNERS)
+
+# The other direction (issue 17): what the registry tells one partner organisation and no
+# other, e.g. a GP practice's "code this patient as a carer" suggestions. Readable only by
+# that organisation's principal (and written by the registry): a suggestion names a patient,
+# so it must never go on a topic every partner reads. Practices without a topic (not in
+# KAFKA_PARTNERS) see the same items on GET /gp/carers-to-code.
+PARTNER_OUTBOUND_PREFIX = "carers.outbound.partner."
+PARTNER_OUTBOUND_EVENT_TYPES = ("gp.coding_suggested",)
+
+
+def partner_outbound(kind: str, org_code: str) -> str:
+    """The outbound topic of one partner organisation, e.g. carers.outbound.partner.gp.c82001.v1."""
+    return f"{PARTNER_OUTBOUND_PREFIX}{kind}.{org_code.lower()}.v1"
+
+
+GP_OUTBOUND: dict[str, str] = {o: partner_outbound(k, o) for k, o in KAFKA_PARTNERS if k == "gp"}
+"""Practice ODS code (upper case) -> its own outbound topic."""
+PARTNER_OUTBOUND: tuple[str, ...] = tuple(GP_OUTBOUND.values())
 INBOUND_EVENT_TYPES = (
     "carer.identified",
     "gp.carer_coded",
@@ -105,6 +123,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         event_types=("selfservice.code_requested",),
     ),
     *(TopicSpec(name, 3, event_types=INBOUND_EVENT_TYPES) for name in PARTNER_INBOUND),
+    *(TopicSpec(name, 3, event_types=PARTNER_OUTBOUND_EVENT_TYPES) for name in PARTNER_OUTBOUND),
 )
 
 TOPIC_NAMES: tuple[str, ...] = tuple(t.name for t in TOPICS)

@@ -33,6 +33,7 @@ OUTBOUND_BODIES: dict[str, type[BaseModel]] = {
     "carer.merged": outbound.CarerMerged,
     "carer.erased": outbound.CarerErased,
     "consent.widened": outbound.ConsentWidened,
+    "gp.coding_suggested": outbound.GpCodingSuggested,
     "carer.status": outbound.CarerStatus,
     "referral.created": outbound.ReferralCreated,
     "referral.accepted": outbound.ReferralAccepted,

@@ -143,6 +143,14 @@ class Person(InboundModel):
     postcode: UkPostcode | None = Field(default=None, validate_default=True)
     email: Annotated[Email | None, BlankIsNone] = None
     mobile: Annotated[UkMobile | None, BlankIsNone] = None
+    gp_practice_ods: Annotated[Annotated[str, Field(pattern=_ODS_CODE)] | None, BlankIsNone] = None
+    """The ODS code of the GP practice the carer is registered with (optional, issue 17):
+    that practice is asked to code them as a carer, and may read their record with consent."""
+
+    @field_validator("gp_practice_ods")
+    @classmethod
+    def _practice_upper(cls, value: str | None) -> str | None:
+        return value.upper() if value else value
 
     @field_validator(*_DEMOGRAPHICS)
     @classmethod

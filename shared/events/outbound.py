@@ -176,6 +176,30 @@ class CarerStatus(OutboundModel):
     updated_at: AwareDatetime
 
 
+# --- carers.outbound.partner.gp.<ods>.v1 (one topic per practice) ---------------------------
+
+
+class GpCodingSuggested(OutboundModel):
+    """``gp.coding_suggested``: "your patient is a carer: please code them" (issue 17).
+
+    Published once per (carer, practice), on that practice's own topic only, when a carer who
+    names the practice and consented to share with their GP is not coded there. Carries only
+    what the practice needs to find and code the patient; a ``gp.carer_coded`` from the
+    practice closes it. ``nhs_number`` and demographics may be null when the registry does not
+    hold them.
+    """
+
+    carer_id: CarerId
+    practice_ods_code: str = Field(min_length=3, max_length=10)
+    nhs_number: str | None = None
+    given_name: str | None = None
+    family_name: str | None = None
+    date_of_birth: str | None = None
+    snomed_code: str
+    snomed_display: str
+    suggested_at: AwareDatetime
+
+
 # --- carers.referrals.v1 --------------------------------------------------------------------
 
 

@@ -10,9 +10,11 @@ Principals:
 - one per service (``carers-<service>``): read what it subscribes to, write what it publishes
   (and dead letters), its own consumer groups by prefix;
 - one per partner organisation that sends over Kafka (``carers-partner-<kind>-<ods>``): write
-  its own inbound topic and nothing else. Per organisation, not per kind, because the contract
-  binds the *organisation* (``source`` ``ods:<code>``): with one principal per kind, one GP
-  practice could still speak for another;
+  its own inbound topic; a GP practice also reads its own outbound topic (coding
+  suggestions, issue 17) with a consumer group of its own name; nothing else. Per
+  organisation, not per kind, because the contract binds the *organisation* (``source``
+  ``ods:<code>``): with one principal per kind, one GP practice could still speak for
+  another, or read another's patients;
 - ``carers-operator`` for operators' commands (dead letters: read them, replay the originals to
   the topics the services consume);
 - ``admin``, the super user, only for set-up (topics, ACLs); no service runs with it.
@@ -70,6 +72,7 @@ SERVICE_ROWS: dict[str, Row] = {
             topics.REGISTRY,
             topics.STATUS,
             topics.SELFSERVICE,
+            *topics.PARTNER_OUTBOUND,
         ),
         group="carers-registry",
     ),
@@ -93,7 +96,13 @@ def partner_principal(kind: str, org_code: str) -> str:
 
 
 PARTNER_ROWS: dict[str, Row] = {
-    partner_principal(kind, org): Row(writes=(topics.partner_inbound(kind, org),))
+    partner_principal(kind, org): Row(
+        # Its own outbound topic, if it has one (GP practices: coding suggestions), with a
+        # consumer group of its own name; nobody else's.
+        reads=(topics.GP_OUTBOUND[org],) if kind == "gp" and org in topics.GP_OUTBOUND else (),
+        writes=(topics.partner_inbound(kind, org),),
+        group=partner_principal(kind, org) if kind == "gp" else None,
+    )
     for kind, org in topics.KAFKA_PARTNERS
 }
 
@@ -165,7 +174,8 @@ USERS_HEADER = """\
 # same ACLs; tests/contract/test_acls.py fails when the two differ). Do not edit by hand.
 # One SCRAM-SHA-512 user per service (read what it subscribes to, write what it publishes, its
 # own consumer groups "carers-<service>..." by prefix); one per partner organisation sending over
-# Kafka (write its own inbound topic carers.inbound.partner.<kind>.<ods>.v1 only); an operator
+# Kafka (write its own inbound topic carers.inbound.partner.<kind>.<ods>.v1; a GP practice also
+# reads its own carers.outbound.partner.gp.<ods>.v1); an operator
 # user for `python -m shared.cli deadletters list|replay`. Strimzi keeps each password in the
 # Secret named after the user.
 """

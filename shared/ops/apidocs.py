@@ -182,6 +182,10 @@ def build(service: str, settings: ServiceSettings | None = None) -> Any:
 # -- who writes what, from the code ---------------------------------------------------------
 
 
+PER_PARTNER_TABLES = frozenset({"GP_OUTBOUND"})
+"""Tables in ``shared.topics`` mapping a partner to its own topic (one per organisation)."""
+
+
 def _topic_constants() -> dict[str, str]:
     return {
         name: value
@@ -216,6 +220,13 @@ def _topics_published_in(tree: ast.AST, constants: Mapping[str, str]) -> set[str
                 and node.attr in constants
             ):
                 found.add(constants[node.attr])
+            if (  # a per-partner table (topics.GP_OUTBOUND): the code publishes to each one
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "topics"
+                and node.attr in PER_PARTNER_TABLES
+            ):
+                found.update(getattr(topics, node.attr).values())
     return found
 
 

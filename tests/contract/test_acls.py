@@ -51,8 +51,31 @@ def test_every_partner_writes_only_its_own_inbound_topic() -> None:
     table = principals.acl_table()
     for kind, org in topics.KAFKA_PARTNERS:
         grants = table[principals.partner_principal(kind, org)]
-        assert {g.name for g in grants} == {topics.partner_inbound(kind, org)}
-        assert {g.operation for g in grants} == {"Write", "Describe"}
+        writes = {g.name for g in grants if g.operation == "Write"}
+        assert writes == {topics.partner_inbound(kind, org)}
+
+
+def test_a_gp_practice_reads_only_its_own_outbound_topic() -> None:
+    """Coding suggestions name a practice's patients (issue 17): each practice reads its own
+    outbound topic and no other topic; the registry alone writes it."""
+    table = principals.acl_table()
+    for kind, org in topics.KAFKA_PARTNERS:
+        grants = table[principals.partner_principal(kind, org)]
+        reads = {g.name for g in grants if g.operation == "Read" and g.resource == "topic"}
+        assert reads == ({topics.GP_OUTBOUND[org]} if kind == "gp" else set())
+    for topic in topics.PARTNER_OUTBOUND:
+        readers = {
+            p
+            for p, gs in table.items()
+            if principals.Grant("topic", topic, "literal", "Read") in gs
+        }
+        writers = {
+            p
+            for p, gs in table.items()
+            if principals.Grant("topic", topic, "literal", "Write") in gs
+        }
+        assert len(readers) == 1 and readers <= set(principals.PARTNER_ROWS)
+        assert writers == {"carers-registry"}
 
 
 def test_only_the_registry_and_the_operator_write_the_shared_inbound_topic() -> None:

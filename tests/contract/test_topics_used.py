@@ -32,6 +32,7 @@ READ_OUTSIDE: Mapping[str, str] = {
     topics.NOTIFICATIONS: "partner systems (what was sent to a carer)",
     topics.CONSULTATION: "the council (consultation responses)",
     topics.DEADLETTER: "operators (python -m shared.cli deadletters list|replay)",
+    **{name: "that GP practice only (coding suggestions)" for name in topics.PARTNER_OUTBOUND},
 }
 # Topics written outside our services, by whom.
 WRITTEN_OUTSIDE: Mapping[str, str] = {

@@ -51,6 +51,10 @@ class MatchReview(SQLModel, table=True):
     envelope: str = Field(sa_type=sa.Text, description="the identification, to apply later")
     status: str = Field(default="open", max_length=20, index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+    # Who decided, when and why (migration 0005): a merge cannot be undone, so it is explained.
+    decided_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    decided_by: str | None = Field(default=None, max_length=200)
+    decision_reason: str | None = Field(default=None, sa_type=sa.Text)
 
 
 class ErasedCarer(SQLModel, table=True):

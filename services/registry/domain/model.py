@@ -75,6 +75,7 @@ class Carer(ConsentKeeping):
     stories: list[dict[str, Any]] = field(default_factory=list)
     sources: list[Source] = field(default_factory=list)
     gp_coded: dict[str, Any] | None = None
+    gp_practice_ods: str | None = None  # the practice they are registered with, latest known
     open_referrals: list[dict[str, Any]] = field(default_factory=list)
     assessment: dict[str, Any] | None = None
     young_carer_passport: dict[str, Any] | None = None
@@ -160,6 +161,7 @@ class Carer(ConsentKeeping):
         person = identification.person
         self.email = person.email or self.email
         self.mobile = person.mobile or self.mobile
+        self.gp_practice_ods = getattr(person, "gp_practice_ods", None) or self.gp_practice_ods
         by = identification.identified_by
         self.sources.append(Source(by.kind, by.org_code, by.org_name, at.isoformat(), event_id))
         for cared in identification.caring_for:
@@ -236,6 +238,7 @@ class Carer(ConsentKeeping):
         if (other.consent.get("recorded_at") or "") > (self.consent.get("recorded_at") or ""):
             self.consent = dict(other.consent)
         self.gp_coded = self.gp_coded or other.gp_coded
+        self.gp_practice_ods = self.gp_practice_ods or other.gp_practice_ods
         self.pending_events.append(
             DomainEvent(
                 "carer.merged", {"carer_id": self.carer_id, "merged_carer_id": other.carer_id}
@@ -360,6 +363,7 @@ class Carer(ConsentKeeping):
                 for s in self.sources
             ],
             "gp_coded": self.gp_coded,
+            "gp_practice_ods": self.gp_practice_ods,
             "open_referrals": self.open_referrals,
             "assessment": self.assessment,
             "young_carer_passport": self.young_carer_passport,

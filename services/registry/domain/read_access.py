@@ -5,8 +5,9 @@ rules, as the contract gives them:
 
 | role      | reads a carer when                                                          |
 |-----------|-----------------------------------------------------------------------------|
-| `gp`      | its own practice identified them (a `gp` source with its ODS code) or coded |
-|           | them (`gp_coded.practice_ods_code`), AND they consented to share with `gp`  |
+| `gp`      | its own practice identified them (a `gp` source with its ODS code), coded   |
+|           | them (`gp_coded.practice_ods_code`) or registers them (the practice named   |
+|           | in `person.gp_practice_ods`), AND they consented to share with `gp`         |
 | `council` | they consented to share with `council`                                      |
 | `vasl`    | they consented to share with `vasl`                                         |
 | `admin`   | always (the data controller's own staff)                                    |
@@ -55,9 +56,9 @@ def _same_org(a: str | None, b: str | None) -> bool:
 
 
 def practice_knows(carer: Carer, ods_code: str) -> bool:
-    """Whether the practice ``ods_code`` identified or coded this carer itself."""
+    """Whether the practice ``ods_code`` identified, coded or registers this carer."""
     coded = (carer.gp_coded or {}).get("practice_ods_code")
-    if _same_org(coded, ods_code):
+    if _same_org(coded, ods_code) or _same_org(carer.gp_practice_ods, ods_code):
         return True
     return any(s.kind == "gp" and _same_org(s.org_code, ods_code) for s in carer.sources)
 

@@ -15,6 +15,7 @@ from services.registry.adapters.claims import ClaimRepository
 from services.registry.adapters.orm import MatchReview
 from services.registry.domain.consent import ConsentRefused, consent_recorder
 from services.registry.domain.model import Carer
+from services.registry.service_layer import gp_coding
 from services.registry.service_layer.matching import (
     identification_claim,
     identify_carers,
@@ -87,6 +88,7 @@ async def erase_carer(
             f"data.carer_id: no carer {request.carer_id!r} in the registry", envelope.id
         )
     await ClaimRepository(uow.session).forget(request.carer_id)
+    await gp_coding.forget(uow, request.carer_id)
     body = {"carer_id": request.carer_id, "erased_at": envelope.time.isoformat()}
     uow.publish(
         topics.REGISTRY,
@@ -160,8 +162,13 @@ async def resolve_review(
     into: str | None,
     absorb: list[str],
     at: datetime,
+    *,
+    decided_by: str | None = None,
+    reason: str | None = None,
 ) -> Carer:
-    """Apply a held identification as a person decided.
+    """Apply a held identification as a person decided (the JSON API and the council's
+    review page both call this: one rule). ``decided_by`` and ``reason`` are kept on the
+    review, so a merge, which cannot be undone, says who made it and why.
 
     ``merge``: the identification is the person of record ``into``; candidates listed in
     ``absorb`` are the same person too and are folded into it (``carer.merged`` each).
@@ -200,6 +207,8 @@ async def resolve_review(
         carer = Carer.register(uuid4_str(), identification, envelope.id, envelope.time)
         uow.carers.add(carer)
     review.status = "merged" if decision == "merge" else "kept_apart"
+    review.decided_at, review.decided_by = at, decided_by
+    review.decision_reason = reason.strip() if reason and reason.strip() else None
     uow.session.add(review)
     publish_changes(carer, uow, at)
     return carer

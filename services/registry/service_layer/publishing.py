@@ -18,6 +18,7 @@ def publish_changes(carer: Carer, uow: RegistryUnitOfWork, at: datetime) -> None
     for event in carer.pending_events:
         uow.emit(topics.REGISTRY, carer.carer_id, event.type, REGISTRY_SOURCE, event.data)
     carer.pending_events.clear()
+    uow.note_gp_change(carer, at)  # the practice's coding list follows (gp_coding.reconcile)
     save_claims(carer, uow, at)
     publish_status(carer, uow, at)
 
