@@ -5,7 +5,9 @@ The registry (``Carer.apply_referral``) keeps the carer's ``assessment`` and
 
 - ``assessment_completed`` (carers_assessment, young_carers, support_at_home):
   ``eligible_needs`` (true or false) and, only with eligible needs (a direct payment meets
-  them), an optional ``direct_payment``: ``{"kind": "weekly" | "one_off", "amount": "123.45"}``.
+  them), an optional ``direct_payment``: ``{"kind": "weekly" | "one_off", "amount": "123.45"}``,
+  and an optional ``joint`` (true when assessed jointly with the cared-for person; absent
+  means false, so outcomes recorded before it existed still read the same).
 - ``passport_issued`` (young_carers): ``number`` (text) and ``issued_on`` (ISO date, not in
   the future).
 - ``signposted`` (every service): ``to``, who the carer was pointed to (text).
@@ -31,7 +33,7 @@ OUTCOME_TYPES_FOR_SERVICE: dict[str, tuple[str, ...]] = {
 DIRECT_PAYMENT_KINDS = ("weekly", "one_off")
 MAX_AMOUNT = Decimal("100000.00")
 _FIELDS = {
-    "assessment_completed": {"type", "eligible_needs", "direct_payment"},
+    "assessment_completed": {"type", "eligible_needs", "direct_payment", "joint"},
     "passport_issued": {"type", "number", "issued_on"},
     "signposted": {"type", "to"},
 }
@@ -69,6 +71,11 @@ def _assessment(raw: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(eligible, bool):
         raise InvalidOutcome("eligible_needs", "say whether the carer has eligible needs")
     outcome: dict[str, Any] = {"type": "assessment_completed", "eligible_needs": eligible}
+    joint = raw.get("joint", False)
+    if not isinstance(joint, bool):
+        raise InvalidOutcome("joint", "say whether it was a joint assessment (true or false)")
+    if joint:
+        outcome["joint"] = True
     payment = raw.get("direct_payment")
     if payment is None:
         return outcome
