@@ -89,6 +89,9 @@ class CarerRegistered(OutboundModel):
     story: str | None = None
     identified_by: list[dict[str, Any]] = Field(default_factory=list)
     contact: CarerContact | None = None
+    postcode_district: str | None = Field(
+        default=None, description="outward code of the carer's postcode (LE3), for district figures"
+    )
     version: int | None = None
 
 

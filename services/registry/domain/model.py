@@ -315,6 +315,8 @@ class Carer(ConsentKeeping):
                 "mobile": self.mobile,
                 "preferences": dict(self.preferences),
             },
+            # The outward code only ("LE3"): the council's figures by district need no more.
+            "postcode_district": self.postcode.split(" ")[0] if self.postcode else None,
             "version": self.version,
         }
 
