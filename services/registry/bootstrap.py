@@ -14,18 +14,19 @@ from services.registry.entrypoints import (
     claims,
     fhir,
     fhir_metadata,
+    gp,
     http,
     kafka,
     reads,
-    selfservice_web,
+    review_web,
 )
+from services.registry.selfservice import bootstrap as selfservice
 from services.registry.service_layer.handlers import (
     BATCH_HANDLERS,
     HANDLERS,
     REFERRAL_BATCH_HANDLERS,
     recategorise_carers,
 )
-from services.registry.service_layer.selfservice import with_selfservice
 from services.registry.service_layer.trust import trusted_parser
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from services.registry.settings import RegistrySettings
@@ -77,37 +78,38 @@ def bootstrap(
         uow.attestor = attestor  # what the registry writes to carers.inbound.v1 is attested
         return uow
 
-    # Each handler followed by its self-service bookkeeping (references, referrals, erasure).
-    handlers, batch_handlers, referral_handlers = with_selfservice(
-        HANDLERS, BATCH_HANDLERS, REFERRAL_BATCH_HANDLERS
-    )
+    # Self-service keeps its own tables in step through the processors' after handlers
+    # (references, referrals, erasure): the registry's handlers know nothing of it.
     processor = EventProcessor(
         "registry",
         unit_of_work,
-        handlers,
+        HANDLERS,
         trusted_parser(attestor, parse_inbound),
-        batch_handlers=batch_handlers,
+        batch_handlers=BATCH_HANDLERS,
+        after_handlers=selfservice.AFTER_HANDLERS,
     )
     referral_processor = EventProcessor(
         "registry",
         unit_of_work,
         {},
         partial(parse_event, accepted=REFERRAL_EVENTS),
-        batch_handlers=referral_handlers,
-        ignored=set(REFERRAL_EVENTS) - set(referral_handlers),
+        batch_handlers=REFERRAL_BATCH_HANDLERS,
+        ignored=set(REFERRAL_EVENTS) - set(REFERRAL_BATCH_HANDLERS),
+        after_handlers=selfservice.REFERRAL_AFTER_HANDLERS,
     )
     # Each partner's own inbound topic: the same rules, plus its source must be that partner's.
     partner_processors = {
         settings.topic(name): EventProcessor(
             "registry",
             unit_of_work,
-            handlers,
+            HANDLERS,
             source_bound_parser(
                 settings.topic(name),
                 trusted_parser(attestor, parse_inbound),
                 settings.kafka_topic_namespace,
             ),
-            batch_handlers=batch_handlers,
+            batch_handlers=BATCH_HANDLERS,
+            after_handlers=selfservice.AFTER_HANDLERS,
         )
         for name in topics.PARTNER_INBOUND
     }
@@ -136,6 +138,8 @@ def bootstrap(
     app.include_router(reads.router)
     app.include_router(fhir.router)
     app.include_router(fhir_metadata.router)  # GET /fhir/metadata: the CapabilityStatement
+    app.include_router(gp.router)  # GET /gp/carers-to-code (issue 17)
+    review_web.install(app, settings)  # staff pages: sign-in, duplicate reviews, GP list
     app.include_router(claims.router)  # its self-service page joins selfservice's router
-    selfservice_web.install(app, settings, unit_of_work)
+    selfservice.install(app, settings)
     return Registry(settings, runtime, processor, referral_processor, app)

@@ -17,6 +17,13 @@ A service may give a *batch handler* for an event type: consecutive events handl
 same batch handler (one type, or several types given the same function) are handed over
 together, so the handler can read and write set-at-a-time. Only consecutive runs are
 grouped, so events keep their order.
+
+A service may also declare *after handlers* (``after_handlers``), keyed by event type: once
+an event's handler (or its run's batch handler) has succeeded, the events of that type are
+handed to the after handler in the same transaction. This is the extension point for a part
+of a service that keeps its own tables in step with the main handlers (the registry's
+self-service references) without wrapping them. Consecutive events sharing one after handler
+are handed over together; an after handler may raise :class:`Unprocessable` like a handler.
 """
 
 from __future__ import annotations
@@ -46,6 +53,8 @@ U = TypeVar("U", bound=UnitOfWork)
 Event = tuple[CloudEvent, Any]
 Handler = Callable[[CloudEvent, Any, U], Awaitable[None]]
 BatchHandler = Callable[[list[Event], U], Awaitable[None]]
+AfterHandler = Callable[[list[Event], U], Awaitable[None]]
+"""Called with the events just handled (one, or a run), in the same transaction."""
 Parser = Callable[[bytes], tuple[CloudEvent, BaseModel]]
 
 
@@ -91,11 +100,13 @@ class EventProcessor(Generic[U]):
         batch_handlers: Mapping[str, BatchHandler[U]] | None = None,
         ignored: Collection[str] = (),
         retry_delay_seconds: float = 1.0,
+        after_handlers: Mapping[str, AfterHandler[U]] | None = None,
     ) -> None:
         self.service = service
         self._uow_factory = uow_factory
         self._handlers = handlers
         self._batch_handlers = batch_handlers or {}
+        self._after = after_handlers or {}
         self._parse = parse
         self._ignored = frozenset(ignored)
         self._retry_delay = retry_delay_seconds
@@ -205,6 +216,7 @@ class EventProcessor(Generic[U]):
         ):
             try:
                 await self._handlers[envelope.type](envelope, body, uow)
+                await self._after_handle([(envelope, body)], uow)
             except Unprocessable as refused:
                 self._set_aside(batch, envelope.id, refused.reason)
                 return False
@@ -216,12 +228,30 @@ class EventProcessor(Generic[U]):
     ) -> bool:
         try:
             await self._batch_handlers[run[0][0].type](run, uow)
+            await self._after_handle(run, uow)
         except Unprocessable as refused:
             event_id = refused.event_id or run[0][0].id
             self._set_aside(batch, event_id, refused.reason)
             return False
         outcome.processed += len(run)
         return True
+
+    async def _after_handle(self, events: list[Event], uow: U) -> None:
+        """Hand the events just handled to their after handlers, consecutive ones together."""
+        if not self._after:
+            return
+        group: list[Event] = []
+        current: AfterHandler[U] | None = None
+        for event in events:
+            after = self._after.get(event[0].type)
+            if group and after is not current and current is not None:
+                await current(group, uow)
+                group = []
+            current = after
+            if after is not None:
+                group.append(event)
+        if group and current is not None:
+            await current(group, uow)
 
     def _set_aside(self, batch: _Batch, event_id: str, reason: str) -> None:
         """Dead-letter this event on the next attempt; the caller rolls back and retries."""

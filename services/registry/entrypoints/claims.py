@@ -11,27 +11,22 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import RedirectResponse, Response
 
 from services.registry.domain.consent import Recorder
-from services.registry.entrypoints.selfservice import EASY, is_easy, pages, posted_form
-from services.registry.entrypoints.selfservice_web import PREFIX, selfservice_web
+from services.registry.entrypoints.deps import Clock, Officer, UnitOfWork
+from services.registry.entrypoints.deps import Council as Staff
+from services.registry.selfservice.entrypoints.pages import here, is_easy, pages_on, posted_form
+from services.registry.selfservice.entrypoints.web import selfservice_web
 from services.registry.service_layer import claims as cases
-from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
-from shared.auth import Principal, require_role
+from shared.auth import Principal
 
 router = APIRouter(tags=["claims"])
-Staff = Annotated[Principal, Depends(require_role("council", "admin"))]
-Officer = Annotated[Principal, Depends(require_role("council"))]
+pages = pages_on(router)  # the carer's own page, beside the council's API
 CARER = {"subject": "self-service", "role": "carer", "org": "self"}
-
-
-def _uow(request: Request) -> RegistryUnitOfWork:
-    return request.app.state.unit_of_work()  # type: ignore[no-any-return]
 
 
 def _who(principal: Principal) -> dict[str, str]:
@@ -40,21 +35,21 @@ def _who(principal: Principal) -> dict[str, str]:
 
 @router.get("/claims", summary="Claims held about carers, waiting to be confirmed (audited)")
 async def list_claims(
-    request: Request, principal: Staff, carer_id: str | None = None
+    uow: UnitOfWork, principal: Staff, carer_id: str | None = None
 ) -> list[dict[str, Any]]:
-    async with _uow(request) as uow:
+    async with uow:
         rows = await cases.pending_claims(uow, _who(principal), carer_id)
     return [cases.claim_summary(r) for r in rows]
 
 
 @router.post("/claims/{claim_id}/verify", summary="An officer verified the claim: apply it")
-async def verify_claim(request: Request, principal: Officer, claim_id: str) -> dict[str, Any]:
+async def verify_claim(
+    uow: UnitOfWork, clock: Clock, principal: Officer, claim_id: str
+) -> dict[str, Any]:
     officer = Recorder(principal.role, principal.org, None, principal.subject, carer=True)
     try:
-        async with _uow(request) as uow:
-            carer = await cases.apply_claim(
-                uow, claim_id, officer, _who(principal), datetime.now(UTC)
-            )
+        async with uow:
+            carer = await cases.apply_claim(uow, claim_id, officer, _who(principal), clock.now())
     except cases.ClaimNotFound:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "claim_id: no such claim") from None
     except cases.ClaimConflict as conflict:
@@ -63,11 +58,13 @@ async def verify_claim(request: Request, principal: Officer, claim_id: str) -> d
 
 
 @router.post("/claims/{claim_id}/reject", summary="An officer could not verify the claim")
-async def reject_claim(request: Request, principal: Officer, claim_id: str) -> dict[str, Any]:
+async def reject_claim(
+    uow: UnitOfWork, clock: Clock, principal: Officer, claim_id: str
+) -> dict[str, Any]:
     by = {"kind": principal.role, "org_code": principal.org, "subject": principal.subject}
     try:
-        async with _uow(request) as uow:
-            row = await cases.reject_claim(uow, claim_id, by, _who(principal), datetime.now(UTC))
+        async with uow:
+            row = await cases.reject_claim(uow, claim_id, by, _who(principal), clock.now())
     except cases.ClaimNotFound:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "claim_id: no such claim") from None
     except cases.ClaimConflict as conflict:
@@ -78,17 +75,13 @@ async def reject_claim(request: Request, principal: Officer, claim_id: str) -> d
 # -- the carer's own page ------------------------------------------------------------------
 
 
-def _here(request: Request, path: str) -> str:
-    return PREFIX + (EASY if is_easy(request) else "") + path
-
-
 @pages("/your-support/claims", "GET", summary="Your support: check what was said about you")
-async def claims_page(request: Request) -> Response:
+async def claims_page(request: Request, uow: UnitOfWork) -> Response:
     w = selfservice_web(request)
     carer_id = w.session_carer(request)
     if carer_id is None:
-        return RedirectResponse(_here(request, "/check"), status_code=303)
-    async with w.unit_of_work() as uow:
+        return RedirectResponse(here(request, "/check"), status_code=303)
+    async with uow:
         rows = await cases.pending_claims(uow, CARER, carer_id)
     context = {
         "easy": is_easy(request),
@@ -99,19 +92,19 @@ async def claims_page(request: Request) -> Response:
 
 
 @pages("/your-support/claims", "POST", summary="Your support: confirm, or say it was not you")
-async def claims_submit(request: Request) -> Response:
+async def claims_submit(request: Request, uow: UnitOfWork, clock: Clock) -> Response:
     w = selfservice_web(request)
     form = await posted_form(request, w)
     if isinstance(form, Response):
         return form
     carer_id = w.session_carer(request)
     if carer_id is None:
-        return RedirectResponse(_here(request, "/check"), status_code=303)
+        return RedirectResponse(here(request, "/check"), status_code=303)
     claim_id = str(form.get("claim") or "")
     decision = str(form.get("decision") or "")
-    now = w.clock()
+    now = clock.now()
     try:
-        async with w.unit_of_work() as uow:
+        async with uow:
             if decision == "confirm":
                 carer = Recorder("self", carer=True)
                 await cases.apply_claim(uow, claim_id, carer, CARER, now, carer_id=carer_id)
@@ -121,4 +114,4 @@ async def claims_submit(request: Request) -> Response:
     except (cases.ClaimNotFound, cases.ClaimConflict):
         pass  # already decided, or not theirs: the page shows what is still waiting
     done = decision if decision in ("confirm", "reject") else ""
-    return RedirectResponse(_here(request, f"/your-support/claims?done={done}"), 303)
+    return RedirectResponse(here(request, f"/your-support/claims?done={done}"), 303)

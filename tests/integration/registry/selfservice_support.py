@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from services.registry.bootstrap import Registry
-from services.registry.entrypoints.selfservice_web import CHALLENGE_COOKIE
+from services.registry.selfservice.entrypoints.web import CHALLENGE_COOKIE
 from shared.signin_code import code_key, signin_code
 
 TELL_US = {

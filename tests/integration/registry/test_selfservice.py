@@ -12,10 +12,11 @@ import httpx
 import pytest
 
 from services.registry.bootstrap import Registry
-from services.registry.domain.access import SlidingWindow
-from services.registry.entrypoints.selfservice_web import SESSION_COOKIE
-from services.registry.service_layer import selfservice as cases
+from services.registry.selfservice.domain.signin import SlidingWindow
+from services.registry.selfservice.entrypoints.web import SESSION_COOKIE
+from services.registry.selfservice.service_layer import use_cases as cases
 from shared import topics
+from shared.clock import VirtualClock
 from shared.events import CloudEvent
 from tests.harness import eventually, produce
 from tests.integration.registry.selfservice_support import (
@@ -88,7 +89,7 @@ async def test_a_code_request_publishes_a_challenge_but_never_the_code(
     assert event["data"]["challenge_id"] == challenge
     assert code_for(registry, challenge) not in str(event), "the code itself never travels"
     async with registry.runtime.sessions() as session:
-        from services.registry.adapters.selfservice_orm import ChallengeRow
+        from services.registry.selfservice.adapters.orm import ChallengeRow
 
         row = await session.get(ChallengeRow, challenge)
     assert row is not None and row.code_hash and code_for(registry, challenge) not in row.code_hash
@@ -154,13 +155,14 @@ async def test_a_code_works_once(registry: Registry) -> None:
 
 
 async def test_a_code_expires_after_ten_minutes(registry: Registry) -> None:
-    web = registry.app.state.selfservice
     async with browser(registry) as client:
         reference = await tell_us(client)
         await registered(registry, reference)
         await ask_for_code(client, reference)
         code = code_for(registry, challenge_of(client))
-        web.clock = lambda: datetime.now(UTC) + timedelta(minutes=10, seconds=1)
+        registry.app.state.clock = VirtualClock(
+            datetime.now(UTC) + timedelta(minutes=10, seconds=1)
+        )
         late = await enter_code(client, code)
     assert late.status_code == 410 and "expired" in late.text
     assert SESSION_COOKIE not in {c.name for c in client.cookies.jar}
@@ -185,7 +187,7 @@ async def test_five_wrong_codes_lock_the_reference_for_an_hour(
         refused = await enter_code(client, code_for(registry, challenge_of(client)))
         assert refused.status_code == 423
 
-        registry.app.state.selfservice.clock = lambda: datetime.now(UTC) + timedelta(minutes=61)
+        registry.app.state.clock = VirtualClock(datetime.now(UTC) + timedelta(minutes=61))
         await ask_for_code(client, reference)
         later = await enter_code(client, code_for(registry, challenge_of(client)))
     assert later.status_code == 303, "the lock lifts after the hour"
@@ -325,7 +327,7 @@ async def test_a_forged_or_expired_session_is_not_accepted(registry: Registry) -
         client.cookies.clear()
         client.cookies.set(SESSION_COOKIE, cookie)
         assert (await client.get("/self-service/your-support")).status_code == 200
-        registry.app.state.selfservice.clock = lambda: datetime.now(UTC) + timedelta(hours=1)
+        registry.app.state.clock = VirtualClock(datetime.now(UTC) + timedelta(hours=1))
         assert (await client.get("/self-service/your-support")).status_code == 303
 
 

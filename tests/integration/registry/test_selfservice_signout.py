@@ -9,7 +9,7 @@ from __future__ import annotations
 import httpx
 
 from services.registry.bootstrap import Registry
-from services.registry.entrypoints.selfservice_web import SESSION_COOKIE
+from services.registry.selfservice.entrypoints.web import SESSION_COOKIE
 from tests.integration.registry.selfservice_support import browser, csrf_of, tell_us
 from tests.integration.registry.test_selfservice import registered, signed_in
 

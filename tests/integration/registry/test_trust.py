@@ -18,7 +18,7 @@ import pytest
 
 from services.registry.bootstrap import Registry
 from services.registry.domain.model import Carer
-from services.registry.service_layer import selfservice as cases
+from services.registry.selfservice.service_layer import use_cases as cases
 from shared import topics
 from shared.events import CloudEvent
 from tests.harness import events_on, eventually

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.registry.domain.access import (
+from services.registry.selfservice.domain.signin import (
     AccessRules,
     Challenge,
     Lock,

@@ -6,15 +6,15 @@ from datetime import date
 from typing import Any
 
 from services.registry.domain.model import Carer
-from services.registry.domain.support import (
+from services.registry.selfservice.domain.plain_words import (
     consent_view,
     describe_referral,
     is_under_16,
     long_date,
     sources_view,
 )
-from services.registry.entrypoints.selfservice_forms import identification_from_form
-from services.registry.service_layer.selfservice import code_channel, identifier_kind
+from services.registry.selfservice.entrypoints.forms import identification_from_form
+from services.registry.selfservice.service_layer.use_cases import code_channel, identifier_kind
 
 
 def referral(status: str, **extra: object) -> dict[str, object]:

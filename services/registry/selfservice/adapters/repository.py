@@ -13,13 +13,13 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.registry.adapters.orm import CarerRow
-from services.registry.adapters.selfservice_orm import (
+from services.registry.selfservice.adapters.orm import (
     ChallengeRow,
     LockRow,
     ReferenceRow,
     TrackedReferralRow,
 )
-from services.registry.domain.access import Challenge, Lock
+from services.registry.selfservice.domain.signin import Challenge, Lock
 
 CARERS = CarerRow.__table__  # type: ignore[attr-defined]
 

@@ -14,15 +14,15 @@ import hashlib
 import hmac
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from services.registry.adapters.claims import ClaimRepository
 from services.registry.adapters.orm import AuditEntry
-from services.registry.adapters.selfservice_repository import SelfServiceRepository
-from services.registry.domain.access import (
+from services.registry.domain.model import Carer
+from services.registry.selfservice.adapters.repository import SelfServiceRepository
+from services.registry.selfservice.domain.signin import (
     AccessRules,
     Challenge,
     Verdict,
@@ -30,13 +30,10 @@ from services.registry.domain.access import (
     new_reference,
     normalise_reference,
 )
-from services.registry.domain.model import Carer
-from services.registry.service_layer.matching import demographic_key
 from services.registry.service_layer.publishing import REGISTRY_SOURCE
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from shared import topics
 from shared.events import CloudEvent, is_valid_nhs_number, normalise_nhs_number
-from shared.messaging.processor import Event
 from shared.signin_code import code_hash, signin_code
 
 log = logging.getLogger(__name__)
@@ -230,6 +227,11 @@ async def carer_and_referrals(
     return carer, referrals
 
 
+async def claims_waiting(uow: RegistryUnitOfWork, carer_id: str) -> int:
+    """How many things said about the carer wait for them to confirm (contract 6.3)."""
+    return len(await ClaimRepository(uow.session).pending(carer_id))
+
+
 def _inbound_key(carer: Carer) -> str:
     # Same partition as the carer's identifications where the NHS number is known.
     return carer.nhs_number or carer.carer_id
@@ -264,11 +266,11 @@ async def change_contact(
     person: dict[str, Any] = {"email": email, "mobile": mobile}
     if carer.nhs_number:
         person["nhs_number"] = carer.nhs_number
-    if carer.given_name and carer.family_name and carer.date_of_birth and carer.postcode:
+    if carer.match_key is not None:  # full demographics, as matching needs them
         person |= {
             "given_name": carer.given_name,
             "family_name": carer.family_name,
-            "date_of_birth": carer.date_of_birth.isoformat(),
+            "date_of_birth": str(carer.date_of_birth),  # a date: ISO 8601
             "postcode": carer.postcode,
         }
     body = {
@@ -293,98 +295,3 @@ async def request_erasure(uow: RegistryUnitOfWork, carer: Carer) -> None:
         CloudEvent.new("carer.erasure_requested", SELF_SOURCE, carer.carer_id, body),
     )
     await uow.commit()
-
-
-# -- keeping the self-service tables in step with the registry's own handlers ---------------
-
-Handler = Callable[[CloudEvent, Any, RegistryUnitOfWork], Awaitable[None]]
-BatchHandler = Callable[[list[Event], RegistryUnitOfWork], Awaitable[None]]
-
-
-def linking_references(identify: BatchHandler) -> BatchHandler:
-    """After matching, point each self-service reference at the record it became."""
-
-    async def handle(events: list[Event], uow: RegistryUnitOfWork) -> None:
-        await identify(events, uow)
-        repo = repository(uow)
-        for envelope, identification in events:
-            if envelope.source != SELF_SOURCE:
-                continue
-            person = identification.person
-            candidates = []
-            if person.nhs_number:
-                candidates = [uow.carers.find_by_nhs_number(person.nhs_number)]
-            key = demographic_key(person)
-            if key:
-                candidates += uow.carers.find_by_match_key(key)
-            for carer in candidates:
-                if carer and any(s.event_id == envelope.id for s in carer.sources):
-                    await repo.link(envelope.id, carer.carer_id)
-                    break
-            else:
-                # Held as a claim on an existing record: the reference names that record, so
-                # "Check your support" sends a code to the channel ALREADY on it, and only
-                # the real carer can sign in and confirm (contract 6.3).
-                claim = await ClaimRepository(uow.session).for_event(envelope.id)
-                if claim is not None:
-                    await repo.link(envelope.id, claim.carer_id)
-
-    return handle
-
-
-def tracking_referrals(track: Handler) -> Handler:
-    """After the status snapshot, remember the referral (with its due date) for the carer."""
-
-    async def handle(envelope: CloudEvent, referral: Any, uow: RegistryUnitOfWork) -> None:
-        await track(envelope, referral, uow)
-        if not await uow.carers.was_erased(referral.carer_id):
-            await repository(uow).track_referral(envelope.data, envelope.time)
-
-    return handle
-
-
-def tracking_referral_runs(track: BatchHandler) -> BatchHandler:
-    """``tracking_referrals`` for a run of referral events: the rows read in one query."""
-
-    async def handle(events: list[Event], uow: RegistryUnitOfWork) -> None:
-        await track(events, uow)
-        repo = repository(uow)
-        await repo.load_tracked(envelope.data["referral_id"] for envelope, _ in events)
-        for envelope, referral in events:
-            if not await uow.carers.was_erased(referral.carer_id):  # known from the run
-                await repo.track_referral(envelope.data, envelope.time)
-
-    return handle
-
-
-def forgetting_on_erasure(erase: Handler) -> Handler:
-    """After erasure, nothing of the carer stays in the self-service tables either."""
-
-    async def handle(envelope: CloudEvent, request: Any, uow: RegistryUnitOfWork) -> None:
-        await erase(envelope, request, uow)
-        await repository(uow).forget(request.carer_id)
-
-    return handle
-
-
-def with_selfservice(
-    handlers: Mapping[str, Handler],
-    batch_handlers: Mapping[str, BatchHandler],
-    referral_handlers: Mapping[str, BatchHandler],
-) -> tuple[dict[str, Handler], dict[str, BatchHandler], dict[str, BatchHandler]]:
-    """The registry's handlers, each followed by its self-service bookkeeping.
-
-    One wrapper per distinct referral handler, so types sharing a batch handler still
-    share it (the processor hands consecutive events of one handler over together).
-    """
-    handlers = {
-        **handlers,
-        "carer.erasure_requested": forgetting_on_erasure(handlers["carer.erasure_requested"]),
-    }
-    batch_handlers = {
-        **batch_handlers,
-        "carer.identified": linking_references(batch_handlers["carer.identified"]),
-    }
-    wrapped = {id(h): tracking_referral_runs(h) for h in referral_handlers.values()}
-    referral_runs = {t: wrapped[id(h)] for t, h in referral_handlers.items()}
-    return handlers, batch_handlers, referral_runs

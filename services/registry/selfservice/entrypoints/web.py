@@ -1,5 +1,5 @@
 """What the self-service pages share: renderer, rules, limiters, cookies; wired by
-:func:`install` from the registry's ``bootstrap()``.
+:func:`services.registry.selfservice.bootstrap.install` from the registry's ``bootstrap()``.
 
 Cookies: the signed session (``carers_selfservice``) and the pending sign-in
 (``carers_selfservice_challenge``) are ``Secure``, ``HttpOnly`` and ``SameSite=Strict``, and
@@ -16,26 +16,23 @@ import base64
 import hashlib
 import hmac
 import json
-import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Request, Response
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from services.registry.domain.access import AccessRules, SlidingWindow
-from services.registry.service_layer.selfservice import SelfService
-from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
+from services.registry.selfservice.domain.signin import SlidingWindow
+from services.registry.selfservice.service_layer.use_cases import SelfService
 from services.registry.settings import RegistrySettings
-from shared.signin_code import code_key
-from shared.web import PageRenderer, make_environment, mount_assets, sessions
+from shared.clock import Clock
+from shared.web import PageRenderer, sessions
 
-TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 PREFIX = "/self-service"
 SESSION_COOKIE = "carers_selfservice"
 CHALLENGE_COOKIE = "carers_selfservice_challenge"
@@ -48,10 +45,14 @@ class SelfServiceWeb:
     service: SelfService
     signin_limiter: SlidingWindow
     form_limiter: SlidingWindow
-    unit_of_work: Callable[[], RegistryUnitOfWork]
     session_key: bytes
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
-    monotonic: Callable[[], float] = time.monotonic
+    state: Any
+    """The app's state: its ``clock`` is the registry's one clock (``entrypoints/deps.py``)."""
+
+    @property
+    def clock(self) -> Clock:
+        clock: Clock = self.state.clock
+        return clock
 
     @property
     def help(self) -> dict[str, str]:
@@ -87,7 +88,7 @@ class SelfServiceWeb:
         return request.client.host if request.client else "unknown"
 
     def too_many(self, limiter: SlidingWindow, request: Request) -> float:
-        return limiter.take(self.client(request), self.monotonic())
+        return limiter.take(self.client(request), self.clock.monotonic())
 
     # -- cookies -----------------------------------------------------------------------------
 
@@ -104,7 +105,7 @@ class SelfServiceWeb:
 
     def start_session(self, response: Response, carer_id: str) -> None:
         seconds = self.settings.selfservice_session_minutes * 60
-        expires = int(self.clock().timestamp()) + seconds
+        expires = int(self.clock.now().timestamp()) + seconds
         payload = json.dumps({"c": carer_id, "s": uuid.uuid4().hex, "e": expires})
         encoded = base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
         self._set(response, SESSION_COOKIE, f"{encoded}.{self._sign(encoded)}", seconds)
@@ -128,7 +129,10 @@ class SelfServiceWeb:
             payload = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
         except ValueError:
             return None
-        if not isinstance(payload, dict) or int(payload.get("e", 0)) <= self.clock().timestamp():
+        if (
+            not isinstance(payload, dict)
+            or int(payload.get("e", 0)) <= self.clock.now().timestamp()
+        ):
             return None
         return payload
 
@@ -183,42 +187,3 @@ class SignedOutSessions:
 
 def selfservice_web(request: Request) -> SelfServiceWeb:
     return request.app.state.selfservice  # type: ignore[no-any-return]
-
-
-def install(
-    app: FastAPI, settings: RegistrySettings, unit_of_work: Callable[[], RegistryUnitOfWork]
-) -> SelfServiceWeb:
-    """Serve the self-service pages (and the GOV.UK assets they use) from the registry."""
-    from services.registry.entrypoints import selfservice, selfservice_account
-
-    rules = AccessRules(
-        code_minutes=settings.selfservice_code_minutes,
-        max_wrong_codes=settings.selfservice_max_wrong_codes,
-        lock_minutes=settings.selfservice_lock_minutes,
-    )
-    secret = settings.token_secret
-    session_key = hmac.new(secret.encode(), b"selfservice-session", hashlib.sha256).digest()
-    web = SelfServiceWeb(
-        settings=settings,
-        pages=PageRenderer(
-            make_environment(TEMPLATES),
-            service_name="Carers support in Leicestershire",
-            service_url=PREFIX,
-            secret=secret,
-        ),
-        service=SelfService(code_key(secret), rules),
-        signin_limiter=SlidingWindow(
-            settings.selfservice_signin_limit, settings.selfservice_limit_seconds
-        ),
-        form_limiter=SlidingWindow(
-            settings.selfservice_form_limit, settings.selfservice_limit_seconds
-        ),
-        unit_of_work=unit_of_work,
-        session_key=session_key,
-    )
-    app.state.selfservice = web
-    app.add_middleware(SignedOutSessions, web=web)
-    mount_assets(app)
-    app.include_router(selfservice.router)
-    app.include_router(selfservice_account.router)
-    return web

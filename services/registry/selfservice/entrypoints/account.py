@@ -8,43 +8,38 @@ The answer to "send me a code" is the same page whether or not the details match
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from services.registry.adapters.claims import ClaimRepository
-from services.registry.domain.access import Verdict
-from services.registry.domain.support import (
+from services.registry.entrypoints.deps import Clock, UnitOfWork
+from services.registry.selfservice.domain.plain_words import (
     consent_view,
     describe_referral,
     is_under_16,
     sources_view,
 )
-from services.registry.entrypoints import selfservice_forms as forms
-from services.registry.entrypoints.selfservice import (
-    EASY,
+from services.registry.selfservice.domain.signin import Verdict
+from services.registry.selfservice.entrypoints import forms
+from services.registry.selfservice.entrypoints.pages import (
+    here,
     is_easy,
-    pages,
+    pages_on,
     posted_form,
     problem,
-    router,
 )
-from services.registry.entrypoints.selfservice_web import (
+from services.registry.selfservice.entrypoints.web import (
     CHALLENGE_COOKIE,
-    PREFIX,
     SelfServiceWeb,
     selfservice_web,
 )
-from services.registry.service_layer import selfservice as cases
+from services.registry.selfservice.service_layer import use_cases as cases
 from shared.web.forms import FieldError
 
-__all__ = ["router"]
-
-
-def _here(request: Request, path: str) -> str:
-    return PREFIX + (EASY if is_easy(request) else "") + path
+router = APIRouter(tags=["self-service"])
+pages = pages_on(router)
+_here = here
 
 
 def _see_other(url: str) -> RedirectResponse:
@@ -59,7 +54,7 @@ async def check_page(request: Request) -> Response:
 
 
 @pages("/check", "POST", summary="Check your support: send a one-time code")
-async def check_submit(request: Request) -> Response:
+async def check_submit(request: Request, uow: UnitOfWork, clock: Clock) -> Response:
     w = selfservice_web(request)
     form = await posted_form(request, w, w.signin_limiter)
     if isinstance(form, Response):
@@ -81,8 +76,8 @@ async def check_submit(request: Request) -> Response:
             "one": lambda name: str(form.get(name) or ""),
         }
         return w.render(request, "selfservice/check.html", context, status_code=422)
-    async with w.unit_of_work() as uow:
-        challenge_id = await cases.request_code(uow, w.service, typed, dob, w.clock())
+    async with uow:
+        challenge_id = await cases.request_code(uow, w.service, typed, dob, clock.now())
     response = _see_other(_here(request, "/check/code"))
     w.set_challenge(response, challenge_id)
     return response
@@ -98,7 +93,7 @@ async def code_page(request: Request) -> Response:
 
 
 @pages("/check/code", "POST", summary="Check your support: sign in with the code")
-async def code_submit(request: Request) -> Response:
+async def code_submit(request: Request, uow: UnitOfWork, clock: Clock) -> Response:
     w = selfservice_web(request)
     form = await posted_form(request, w, w.signin_limiter)
     if isinstance(form, Response):
@@ -106,9 +101,9 @@ async def code_submit(request: Request) -> Response:
     challenge_id = request.cookies.get(CHALLENGE_COOKIE)
     if not challenge_id:
         return _see_other(_here(request, "/check"))
-    async with w.unit_of_work() as uow:
+    async with uow:
         outcome = await cases.verify_code(
-            uow, w.service, challenge_id, str(form.get("code") or ""), w.clock()
+            uow, w.service, challenge_id, str(form.get("code") or ""), clock.now()
         )
     easy = is_easy(request)
     if outcome.verdict == Verdict.SIGNED_IN and outcome.carer_id:
@@ -148,12 +143,12 @@ async def code_submit(request: Request) -> Response:
 
 
 async def _signed_in(
-    request: Request, w: SelfServiceWeb, audited: str | None = None
+    request: Request, w: SelfServiceWeb, uow: UnitOfWork, audited: str | None = None
 ) -> tuple[Any, list[Any]] | None:
     carer_id = w.session_carer(request)
     if carer_id is None:
         return None
-    async with w.unit_of_work() as uow:
+    async with uow:
         return await cases.carer_and_referrals(uow, carer_id, audited=audited)
 
 
@@ -164,20 +159,20 @@ def _signed_out(request: Request, w: SelfServiceWeb) -> Response:
 
 
 @pages("/your-support", "GET", summary="Your support: who has your details, your referrals")
-async def support_page(request: Request) -> Response:
+async def support_page(request: Request, uow: UnitOfWork, clock: Clock) -> Response:
     w = selfservice_web(request)
-    found = await _signed_in(request, w, audited="selfservice_read")
+    found = await _signed_in(request, w, uow, audited="selfservice_read")
     if found is None:
         return _signed_out(request, w)
     carer, referrals = found
     easy = is_easy(request) or bool((carer.preferences or {}).get("easy_read"))
     document = carer.to_document()
-    async with w.unit_of_work() as uow:  # what was said about them, waiting for them to check
-        claims_waiting = len(await ClaimRepository(uow.session).pending(carer.carer_id))
+    async with uow:  # what was said about them, waiting for them to check
+        claims_waiting = await cases.claims_waiting(uow, carer.carer_id)
     context = {
         "easy": easy,
         "carer": carer,
-        "under_16": is_under_16(carer.date_of_birth, datetime.now(UTC)),
+        "under_16": is_under_16(carer.date_of_birth, clock.now()),
         "sources": sources_view(document["sources"], easy=easy),
         "consent": consent_view(carer.consent, easy=easy),
         "share": carer.consent.get("share_with") or [],
@@ -192,27 +187,27 @@ async def support_page(request: Request) -> Response:
 
 
 @pages("/your-support/consent", "POST", summary="Your support: change what you agree to")
-async def consent_submit(request: Request) -> Response:
+async def consent_submit(request: Request, uow: UnitOfWork, clock: Clock) -> Response:
     w = selfservice_web(request)
     form = await posted_form(request, w)
     if isinstance(form, Response):
         return form
-    found = await _signed_in(request, w)
+    found = await _signed_in(request, w, uow)
     if found is None:
         return _signed_out(request, w)
     share, contact = forms.consent_from_form(form)
-    async with w.unit_of_work() as uow:
-        await cases.change_consent(uow, found[0], share, bool(contact), w.clock())
+    async with uow:
+        await cases.change_consent(uow, found[0], share, bool(contact), clock.now())
     return _see_other(_here(request, "/your-support?changed=consent"))
 
 
 @pages("/your-support/contact", "POST", summary="Your support: change how we contact you")
-async def contact_submit(request: Request) -> Response:
+async def contact_submit(request: Request, uow: UnitOfWork) -> Response:
     w = selfservice_web(request)
     form = await posted_form(request, w)
     if isinstance(form, Response):
         return form
-    found = await _signed_in(request, w)
+    found = await _signed_in(request, w, uow)
     if found is None:
         return _signed_out(request, w)
     carer = found[0]
@@ -231,26 +226,26 @@ async def contact_submit(request: Request) -> Response:
         return problem(
             request, w, "Check your contact details", " ".join(e.message + "." for e in errors), 422
         )
-    async with w.unit_of_work() as uow:
+    async with uow:
         await cases.change_contact(uow, carer, preferences, email, mobile)
     return _see_other(_here(request, "/your-support?changed=contact"))
 
 
 @pages("/your-support/erase", "GET", summary="Your support: ask us to erase your data")
-async def erase_page(request: Request) -> Response:
+async def erase_page(request: Request, uow: UnitOfWork) -> Response:
     w = selfservice_web(request)
-    if await _signed_in(request, w) is None:
+    if await _signed_in(request, w, uow) is None:
         return _signed_out(request, w)
     return w.render(request, "selfservice/erase.html", {"easy": is_easy(request)})
 
 
 @pages("/your-support/erase", "POST", summary="Your support: confirm erasure")
-async def erase_submit(request: Request) -> Response:
+async def erase_submit(request: Request, uow: UnitOfWork) -> Response:
     w = selfservice_web(request)
     form = await posted_form(request, w)
     if isinstance(form, Response):
         return form
-    found = await _signed_in(request, w)
+    found = await _signed_in(request, w, uow)
     if found is None:
         return _signed_out(request, w)
     easy = is_easy(request)
@@ -261,7 +256,7 @@ async def erase_submit(request: Request) -> Response:
         return w.render(
             request, "selfservice/erase.html", {"easy": easy, "errors": errors}, status_code=422
         )
-    async with w.unit_of_work() as uow:
+    async with uow:
         await cases.request_erasure(uow, found[0])
     await w.revoke_session(request)
     response = w.render(request, "selfservice/erased.html", {"easy": easy})

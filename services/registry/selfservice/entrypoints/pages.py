@@ -1,37 +1,49 @@
-"""Public self-service pages, part one: the start page and "Tell us you are a carer".
+"""What every public self-service page shares: registering a page with its easy read twin,
+the refusals (expired form, too many tries), and the start page.
 
 Open at any hour, no sign-in, no JavaScript needed; every page also comes in easy read under
-``/self-service/easy-read/...``. Submitting queues a ``carer.identified`` (kind ``self``) on
-``carers.inbound.v1`` and shows the carer their reference.
+``/self-service/easy-read/...``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from services.registry.domain.access import SlidingWindow
-from services.registry.domain.support import is_under_16
-from services.registry.entrypoints import selfservice_forms as forms
-from services.registry.entrypoints.selfservice_web import PREFIX, SelfServiceWeb, selfservice_web
-from services.registry.service_layer.selfservice import tell_us
+from services.registry.selfservice.domain.signin import SlidingWindow
+from services.registry.selfservice.entrypoints.web import PREFIX, SelfServiceWeb, selfservice_web
 from shared.web.csrf import CsrfError, verify_csrf
 
 router = APIRouter(tags=["self-service"])
 EASY = "/easy-read"
+PageRegistrar = Callable[..., Callable[[Any], Any]]
 
 
 def is_easy(request: Request) -> bool:
     return request.url.path.startswith(PREFIX + EASY)
 
 
-def pages(path: str, *methods: str, summary: str) -> Callable[[Any], Any]:
-    """Register a page at ``/self-service<path>`` and its easy read twin."""
+def pages_on(router: APIRouter) -> PageRegistrar:
+    """A decorator registering a page on ``router`` at ``/self-service<path>`` and its easy
+    read twin: ``@page("/check", "GET", summary=...)``."""
 
+    def pages(path: str, *methods: str, summary: str) -> Callable[[Any], Any]:
+        return _register(router, path, methods, summary)
+
+    return pages
+
+
+def here(request: Request, path: str) -> str:
+    """``path`` under the self-service prefix, in easy read when this page is."""
+    return PREFIX + (EASY if is_easy(request) else "") + path
+
+
+def _register(
+    router: APIRouter, path: str, methods: tuple[str, ...], summary: str
+) -> Callable[[Any], Any]:
     def register(endpoint: Any) -> Any:
         for prefix, words in ((PREFIX, summary), (PREFIX + EASY, f"{summary} (easy read)")):
             router.add_api_route(
@@ -104,57 +116,10 @@ def slow_down(request: Request, w: SelfServiceWeb, wait: float) -> Response:
     )
 
 
+pages = pages_on(router)
+
+
 @pages("", "GET", summary="Carers support: the start page")
 async def start(request: Request) -> Response:
     w = selfservice_web(request)
     return w.render(request, "selfservice/start.html", {"easy": is_easy(request)})
-
-
-def form_context(values: Any, errors: list[Any], easy: bool) -> dict[str, Any]:
-    def one(name: str) -> str:
-        return str(values.get(name) or "") if values else ""
-
-    def many(name: str) -> list[str]:
-        return [str(v) for v in values.getlist(name)] if values else []
-
-    return {
-        "easy": easy,
-        "errors": errors,
-        "one": one,
-        "many": many,
-        "slots": range(1, forms.SLOTS + 1),
-        "relationships": forms.RELATIONSHIPS,
-        "needs": forms.NEEDS,
-        "support": forms.SUPPORT,
-        "channels": forms.CHANNELS,
-    }
-
-
-@pages("/tell-us", "GET", summary="Tell us you are a carer: the form")
-async def tell_us_page(request: Request) -> Response:
-    w = selfservice_web(request)
-    return w.render(request, "selfservice/tell_us.html", form_context(None, [], is_easy(request)))
-
-
-@pages("/tell-us", "POST", summary="Tell us you are a carer: send, and get a reference")
-async def tell_us_submit(request: Request) -> Response:
-    w = selfservice_web(request)
-    easy = is_easy(request)
-    form = await posted_form(request, w, w.form_limiter)
-    if isinstance(form, Response):
-        return form
-    body, errors = forms.identification_from_form(form, easy=easy)
-    if errors:
-        context = form_context(form, errors, easy)
-        return w.render(request, "selfservice/tell_us.html", context, status_code=422)
-    async with w.unit_of_work() as uow:
-        reference = await tell_us(uow, body)
-    dob = forms.date_of_birth(form)
-    context = {
-        "easy": easy,
-        "reference": reference,
-        "under_16": is_under_16(dob, datetime.now(UTC)),
-        "shared": body["consent"]["share_with"],
-        "reachable": any(c in ("email", "sms") for c in body["preferences"]["contact_channels"]),
-    }
-    return w.render(request, "selfservice/told.html", context)
