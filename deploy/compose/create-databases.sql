@@ -3,3 +3,4 @@ CREATE DATABASE registry;
 CREATE DATABASE referrals;
 CREATE DATABASE notifications;
 CREATE DATABASE consultation;
+CREATE DATABASE monitoring;

@@ -39,7 +39,7 @@ Parser = Callable[[bytes | str], tuple[CloudEvent, BaseModel]]
 
 ADMIN = "admin"
 OPERATOR = "carers-operator"
-SERVICES = ("registry", "referrals", "notifications", "consultation")
+SERVICES = ("registry", "referrals", "notifications", "consultation", "monitoring")
 
 
 @dataclass(frozen=True, order=True)
@@ -87,6 +87,13 @@ SERVICE_ROWS: dict[str, Row] = {
         group="carers-notifications",
     ),
     "carers-consultation": Row(writes=(topics.CONSULTATION,)),
+    # The council's read model: reads the published topics, writes nothing but the dead
+    # letters every consumer must be able to write (docs/monitoring.md).
+    "carers-monitoring": Row(
+        reads=(topics.REGISTRY, topics.STATUS, topics.REFERRALS, topics.NOTIFICATIONS),
+        writes=(topics.DEADLETTER,),
+        group="carers-monitoring",
+    ),
 }
 
 

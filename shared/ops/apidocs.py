@@ -54,7 +54,13 @@ from shared.events import INBOUND_BODIES, OUTBOUND_BODIES, CloudEvent
 from shared.settings import ServiceSettings
 
 REPO = Path(__file__).resolve().parents[2]
-SERVICES: tuple[str, ...] = ("registry", "referrals", "notifications", "consultation")
+SERVICES: tuple[str, ...] = (
+    "registry",
+    "referrals",
+    "notifications",
+    "consultation",
+    "monitoring",
+)
 ASYNCAPI_DIR = REPO / "docs" / "asyncapi"
 OPENAPI_DIR = REPO / "docs" / "openapi"
 

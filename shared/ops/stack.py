@@ -30,6 +30,7 @@ SERVICES: dict[str, int] = {
     "referrals": 8002,
     "notifications": 8003,
     "consultation": 8004,
+    "monitoring": 8005,
 }
 # Local stand-ins for the email and SMS providers: a real SMTP server that keeps what it is
 # sent (messages at :8025/messages) and a GOV.UK Notify-compatible API (:6011).

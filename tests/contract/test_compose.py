@@ -300,7 +300,7 @@ def test_compose_in_production_mode_is_refused_for_want_of_tls(
     services = [
         name for name, service, _ in ours(broken) if "TOKEN_SECRET" in service["environment"]
     ]
-    assert len(problems) == len(services) == 4
+    assert len(problems) == len(services) == 5
     assert all("KAFKA_SECURITY_PROTOCOL" in p for p in problems), problems
 
 

@@ -48,10 +48,19 @@ class CarerRow(SQLModel, table=True):
     first_at: datetime | None = Field(default=None, sa_type=DATETIME)
     postcode_district: str | None = Field(default=None, max_length=8)
     gp_known_at: datetime | None = Field(default=None, sa_type=DATETIME)
-    gp_coded_at: datetime | None = Field(default=None, sa_type=DATETIME)
     council_known_at: datetime | None = Field(default=None, sa_type=DATETIME)
     merged_into: str | None = Field(default=None, max_length=64)
     sources: str = Field(default="[]", sa_type=sa.Text)
+
+
+class GpCodingRow(SQLModel, table=True):
+    """When a GP first coded the carer (from the status snapshots): written by that topic's
+    consumer only, so it never races the registry topic's consumer over a carer row."""
+
+    __tablename__ = "monitoring_gp_coding"
+
+    carer_id: str = Field(primary_key=True, max_length=64)
+    coded_at: datetime = Field(sa_type=DATETIME)
 
 
 class ReferralRow(SQLModel, table=True):
@@ -67,4 +76,5 @@ class ReferralRow(SQLModel, table=True):
 FACTS = FactRow.__table__  # type: ignore[attr-defined]
 CARERS = CarerRow.__table__  # type: ignore[attr-defined]
 REFERRALS = ReferralRow.__table__  # type: ignore[attr-defined]
-READ_MODEL = (FACTS, CARERS, REFERRALS)
+GP_CODING = GpCodingRow.__table__  # type: ignore[attr-defined]
+READ_MODEL = (FACTS, CARERS, REFERRALS, GP_CODING)

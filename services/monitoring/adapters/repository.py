@@ -8,7 +8,7 @@ PostgreSQL the id lists go in as one array parameter, so the statement text neve
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -17,11 +17,17 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.monitoring.adapters.orm import CARERS, FACTS, READ_MODEL, REFERRALS
-from services.monitoring.domain.projection import CarerRecord, Fact, ReferralRecord
+from services.monitoring.adapters.orm import CARERS, FACTS, GP_CODING, READ_MODEL, REFERRALS
+from services.monitoring.domain.projection import (
+    COUNCIL_SERVICES,
+    CarerRecord,
+    Fact,
+    ReferralRecord,
+    as_known,
+)
 from shared.messaging.uow import INBOX
 
-_CARER_TIMES = ("first_at", "gp_known_at", "gp_coded_at", "council_known_at")
+_CARER_TIMES = ("first_at", "gp_known_at", "council_known_at")
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -76,13 +82,22 @@ class ReadModelRepository:
             for row in rows
         }
 
+    async def gp_coded(self, ids: Collection[str]) -> dict[str, datetime]:
+        if not ids:
+            return {}
+        rows = await self.session.execute(
+            sa.select(GP_CODING).where(self._among(GP_CODING.c.carer_id, ids))
+        )
+        return {row.carer_id: _aware(row.coded_at) for row in rows}  # type: ignore[misc]
+
     async def save(
         self,
         carers: Iterable[CarerRecord],
         referrals: Iterable[ReferralRecord],
         facts: Iterable[Fact],
+        gp_coded: Mapping[str, datetime] | None = None,
     ) -> None:
-        """Replace the batch's carers and referrals, add its facts: four statements."""
+        """Replace the batch's carers, referrals and GP codings, add its facts."""
         carer_rows = [_carer_values(c) for c in carers]
         referral_rows = [
             {
@@ -94,9 +109,14 @@ class ReadModelRepository:
             }
             for r in referrals
         ]
+        coded_rows = [
+            {"carer_id": carer_id, "coded_at": _utc(at)}
+            for carer_id, at in (gp_coded or {}).items()
+        ]
         for table, key, rows in (
             (CARERS, "carer_id", carer_rows),
             (REFERRALS, "referral_id", referral_rows),
+            (GP_CODING, "carer_id", coded_rows),
         ):
             if rows:
                 ids = [str(row[key]) for row in rows]
@@ -119,8 +139,24 @@ class ReadModelRepository:
         return [_fact(row) for row in rows]
 
     async def all_carers(self) -> dict[str, CarerRecord]:
-        rows = await self.session.execute(sa.select(CARERS))
-        return {row.carer_id: _carer(row) for row in rows}
+        """Every carer, with when a GP coded them and when a council team was first asked."""
+        carers = {
+            row.carer_id: _carer(row) for row in await self.session.execute(sa.select(CARERS))
+        }
+        coded = {
+            row.carer_id: _aware(row.coded_at)
+            for row in await self.session.execute(sa.select(GP_CODING))
+        }
+        first_referral = (
+            sa.select(REFERRALS.c.carer_id, sa.func.min(REFERRALS.c.created_at).label("at"))
+            .where(REFERRALS.c.service.in_(sorted(COUNCIL_SERVICES)))
+            .where(REFERRALS.c.created_at.is_not(None))
+            .group_by(REFERRALS.c.carer_id)
+        )
+        referred = {
+            row.carer_id: _aware(row.at) for row in await self.session.execute(first_referral)
+        }
+        return as_known(carers, coded, referred)  # type: ignore[arg-type]
 
     async def fact_count(self) -> int:
         return int(await self.session.scalar(sa.select(sa.func.count()).select_from(FACTS)) or 0)
@@ -139,7 +175,7 @@ def _carer(row: Any) -> CarerRecord:
         _aware(row.first_at),
         row.postcode_district,
         _aware(row.gp_known_at),
-        _aware(row.gp_coded_at),
+        None,
         _aware(row.council_known_at),
         row.merged_into,
         set(json.loads(row.sources)),

@@ -14,7 +14,7 @@ and the dates they became known to a GP and to the council. No name, contact or 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
@@ -84,10 +84,12 @@ class CarerRecord:
     merged_into: str | None = None
     sources: set[str] = field(default_factory=set)
 
-    def known_to(self, partner: str, at: datetime) -> None:
+    def known_to(self, partner: str, at: datetime | None) -> None:
         """Remember the earliest instant the GP (or the council) knew the carer."""
         name = "gp_known_at" if partner == "gp" else "council_known_at"
         current = getattr(self, name)
+        if at is None:
+            return
         if current is None or at < current:
             setattr(self, name, at)
 
@@ -112,11 +114,19 @@ def _instant(value: Any) -> datetime:
 
 @dataclass
 class Projection:
-    """The state for one batch of events; :meth:`apply` updates it and returns new facts."""
+    """The state for one batch of events; :meth:`apply` updates it and returns new facts.
+
+    Each topic's events change only their own state, so the four subscribers (and several
+    replicas) never write the same row: the registry's events change ``carers``, the status
+    snapshots ``gp_coded`` (carer id -> when first coded), the referrals' events
+    ``referrals``. What combines them (known to the council through a referral, to the GP
+    through coding) is worked out when the figures are read.
+    """
 
     carers: dict[str, CarerRecord]
     referrals: dict[str, ReferralRecord]
     calendar: WorkingCalendar
+    gp_coded: dict[str, datetime] = field(default_factory=dict)
 
     def carer(self, carer_id: str) -> CarerRecord:
         if carer_id not in self.carers:
@@ -195,15 +205,11 @@ class Projection:
             survivor.first_at, survivor.first_kind = merged.first_at, merged.first_kind
 
     def _status(self, data: Mapping[str, Any]) -> None:
-        carer = self.carer(data["carer_id"])
-        if data.get("category"):
-            carer.category = data["category"]
         coded = data.get("gp_coded")
         if coded:
-            at = _instant(coded["coded_at"])
-            if carer.gp_coded_at is None or at < carer.gp_coded_at:
-                carer.gp_coded_at = at
-            carer.known_to("gp", at)
+            at, carer_id = _instant(coded["coded_at"]), data["carer_id"]
+            if carer_id not in self.gp_coded or at < self.gp_coded[carer_id]:
+                self.gp_coded[carer_id] = at
 
     # -- referrals -------------------------------------------------------------------------
 
@@ -219,8 +225,6 @@ class Projection:
         days = None
         if event_type == "referral.created":
             record.created_at = record.created_at or at
-            if service in COUNCIL_SERVICES:
-                self.carer(carer_id).known_to("council", at)
         elif event_type == "referral.accepted":
             record.accepted_at = record.accepted_at or at
             if record.created_at is not None:
@@ -273,3 +277,20 @@ class Projection:
                 when = datetime.combine(day, LOCAL_NOON, tzinfo=LOCAL)
             return [Fact("passport_issued", when, carer_id, event_id, **base)]
         return []
+
+
+def as_known(
+    carers: Mapping[str, CarerRecord],
+    gp_coded: Mapping[str, datetime],
+    council_referred: Mapping[str, datetime],
+) -> dict[str, CarerRecord]:
+    """Carers with what the other topics add: coded by a GP (status snapshots) and referred
+    to a council team (referrals), each also making the carer known to that partner."""
+    out = {}
+    for carer_id, carer in carers.items():
+        known = replace(carer, sources=set(carer.sources))
+        known.gp_coded_at = gp_coded.get(carer_id)
+        known.known_to("gp", known.gp_coded_at)
+        known.known_to("council", council_referred.get(carer_id))
+        out[carer_id] = known
+    return out

@@ -19,17 +19,25 @@ from services.monitoring.service_layer.unit_of_work import MonitoringUnitOfWork
 from shared.calendar import WorkingCalendar
 from shared.messaging.processor import BatchHandler, Event
 
+REGISTRY_TYPES = frozenset({"carer.registered", "carer.updated", "carer.merged", "carer.erased"})
 
-def _ids(bodies: list[dict[str, Any]]) -> tuple[set[str], set[str]]:
+
+def _ids(events: list[Event], bodies: list[dict[str, Any]]) -> tuple[set[str], set[str], set[str]]:
+    """The state this batch needs, by topic: carers (registry), GP codings (status),
+    referrals (referrals). Nothing else is loaded, so nothing else is written back."""
     carers: set[str] = set()
+    coded: set[str] = set()
     referrals: set[str] = set()
-    for data in bodies:
-        carers.add(data["carer_id"])
-        if data.get("merged_carer_id"):
-            carers.add(data["merged_carer_id"])
-        if data.get("referral_id") and "service" in data:
+    for (envelope, _), data in zip(events, bodies, strict=True):
+        if envelope.type in REGISTRY_TYPES:
+            carers.add(data["carer_id"])
+            if data.get("merged_carer_id"):
+                carers.add(data["merged_carer_id"])
+        elif envelope.type == "carer.status":
+            coded.add(data["carer_id"])
+        elif envelope.type.startswith("referral."):
             referrals.add(data["referral_id"])
-    return carers, referrals
+    return carers, coded, referrals
 
 
 def projector(calendar: WorkingCalendar) -> BatchHandler[MonitoringUnitOfWork]:
@@ -37,16 +45,22 @@ def projector(calendar: WorkingCalendar) -> BatchHandler[MonitoringUnitOfWork]:
 
     async def project(events: list[Event], uow: MonitoringUnitOfWork) -> None:
         bodies = [body.model_dump() for _, body in events]
-        carer_ids, referral_ids = _ids(bodies)
+        carer_ids, coded_ids, referral_ids = _ids(events, bodies)
         projection = Projection(
             await uow.read_model.carers(carer_ids),
             await uow.read_model.referrals(referral_ids),
             calendar,
+            await uow.read_model.gp_coded(coded_ids),
         )
         facts: list[Fact] = []
         for (envelope, _), data in zip(events, bodies, strict=True):
             facts.extend(projection.apply(envelope.type, envelope.id, envelope.time, data))
-        await uow.read_model.save(projection.carers.values(), projection.referrals.values(), facts)
+        await uow.read_model.save(
+            projection.carers.values(),
+            projection.referrals.values(),
+            facts,
+            {i: projection.gp_coded[i] for i in coded_ids if i in projection.gp_coded},
+        )
 
     return project
 

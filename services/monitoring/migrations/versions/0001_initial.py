@@ -1,4 +1,4 @@
-"""The monitoring read model: facts, carers, referrals; inbox and outbox; signed-out sessions.
+"""The monitoring read model: facts, carers, GP coding, referrals; inbox, outbox, sessions.
 
 Revision ID: 0001
 Revises:
@@ -52,10 +52,14 @@ def upgrade() -> None:
         sa.Column("first_at", WHEN),
         sa.Column("postcode_district", sa.String(8)),
         sa.Column("gp_known_at", WHEN),
-        sa.Column("gp_coded_at", WHEN),
         sa.Column("council_known_at", WHEN),
         sa.Column("merged_into", sa.String(64)),
         sa.Column("sources", sa.Text, nullable=False),
+    )
+    op.create_table(
+        "monitoring_gp_coding",
+        sa.Column("carer_id", sa.String(64), primary_key=True),
+        sa.Column("coded_at", WHEN, nullable=False),
     )
     op.create_table(
         "monitoring_referrals",
@@ -68,7 +72,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("monitoring_referrals", "monitoring_carers", "monitoring_facts"):
+    tables = (
+        "monitoring_referrals",
+        "monitoring_gp_coding",
+        "monitoring_carers",
+        "monitoring_facts",
+    )
+    for table in tables:
         op.drop_table(table)
     op.drop_table("revoked_sessions")
     op.drop_table("outbox")
