@@ -28,7 +28,13 @@ Role = Literal["gp", "hospital", "council", "vasl", "admin"]
 ROLES: tuple[str, ...] = get_args(Role)
 ALGORITHM = "HS256"
 ISSUER = "carers-connect"
-SERVICES: tuple[str, ...] = ("registry", "referrals", "notifications", "consultation")
+SERVICES: tuple[str, ...] = (
+    "registry",
+    "referrals",
+    "notifications",
+    "consultation",
+    "monitoring",
+)
 MAX_LIFETIME = timedelta(hours=12)
 
 
