@@ -130,7 +130,9 @@ async def page(
         "selected": {
             "year": query.year.label,
             "month": month,
-            **query.filters.active(),
+            "category": category,
+            "source": source,
+            "district": district,
         },
         "download": str(request.url.query),
     }
