@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -219,22 +220,20 @@ async def recategorise_carers(uow_factory: Any, at: datetime, batch: int = 500) 
 
     Adults never change category, so only young carers and young adult carers are read.
     """
-    moved, after = 0, ""
-    while True:
-        async with uow_factory() as uow:
-            ids = await uow.carers.ids_with_category(
-                ["young_carer", "young_adult_carer"], batch, after
-            )
-            for carer_id in ids:
-                carer = await uow.carers.get(carer_id)
-                if carer is not None and carer.recategorise(at):
-                    uow.carers.changed(carer)
-                    publish_changes(carer, uow, at)
-                    moved += 1
-            await uow.commit()
-        if len(ids) < batch:
-            return moved
-        after = ids[-1]
+
+    async def young(uow: RegistryUnitOfWork, after: str) -> list[str]:
+        return await uow.carers.ids_with_category(
+            ["young_carer", "young_adult_carer"], batch, after
+        )
+
+    def recategorise(carer: Carer, uow: RegistryUnitOfWork) -> bool:
+        if not carer.recategorise(at):
+            return False
+        uow.carers.changed(carer)
+        publish_changes(carer, uow, at)
+        return True
+
+    return await for_each_carer(uow_factory, young, recategorise, batch)
 
 
 async def republish_statuses(uow_factory: Any, at: datetime, batch: int = 500) -> int:
@@ -244,18 +243,37 @@ async def republish_statuses(uow_factory: Any, at: datetime, batch: int = 500) -
     from the registry (after a topic was lost, or its retention misconfigured). Versions do
     not change: the snapshots are the same facts, published again.
     """
-    sent, after = 0, ""
+
+    async def every(uow: RegistryUnitOfWork, after: str) -> list[str]:
+        return await uow.carers.ids_after(after, batch)
+
+    def republish(carer: Carer, uow: RegistryUnitOfWork) -> bool:
+        publish_status(carer, uow, at)
+        return True
+
+    return await for_each_carer(uow_factory, every, republish, batch)
+
+
+async def for_each_carer(
+    uow_factory: Callable[[], RegistryUnitOfWork],
+    next_ids: Callable[[RegistryUnitOfWork, str], Awaitable[list[str]]],
+    visit: Callable[[Carer, RegistryUnitOfWork], bool],
+    batch: int,
+) -> int:
+    """Visit carers page by page (keyset pagination on ``carer_id``), one transaction a
+    page, so a sweep over every record never holds one long transaction; how many visits
+    returned True. ``next_ids(uow, after)`` gives the next page's ids after ``after``."""
+    counted, after = 0, ""
     while True:
         async with uow_factory() as uow:
-            ids = await uow.carers.ids_after(after, batch)
+            ids = await next_ids(uow, after)
             for carer_id in ids:
                 carer = await uow.carers.get(carer_id)
-                if carer is not None:
-                    publish_status(carer, uow, at)
-                    sent += 1
+                if carer is not None and visit(carer, uow):
+                    counted += 1
             await uow.commit()
         if len(ids) < batch:
-            return sent
+            return counted
         after = ids[-1]
 
 
@@ -286,9 +304,6 @@ REFERRAL_TYPES = (
     "referral.completed",
     "referral.withdrawn",
 )
-REFERRAL_HANDLERS: dict[str, Handler[RegistryUnitOfWork]] = {
-    t: track_referral for t in REFERRAL_TYPES
-}
 REFERRAL_BATCH_HANDLERS: dict[str, BatchHandler[RegistryUnitOfWork]] = {
     t: track_referrals for t in REFERRAL_TYPES
 }

@@ -102,6 +102,9 @@ class FakeCarerRepository:
     async def load(self, carer_ids: Iterable[str]) -> None:
         list(carer_ids)
 
+    async def ids_after(self, after: str, limit: int) -> list[str]:
+        return sorted(i for i in self._db.carers if i > after)[:limit]
+
     def audit(self, entry: Any) -> None:
         self.audited.append(entry)
 

@@ -13,7 +13,11 @@ from typing import Any
 
 import pytest
 
-from services.registry.service_layer.handlers import BATCH_HANDLERS, HANDLERS
+from services.registry.service_layer.handlers import (
+    BATCH_HANDLERS,
+    HANDLERS,
+    republish_statuses,
+)
 from shared.events import CloudEvent, parse_inbound
 from shared.messaging.deadletter import RawRecord
 from shared.messaging.processor import BatchOutcome, EventProcessor
@@ -220,3 +224,21 @@ async def test_consent_for_a_carer_we_do_not_hold_is_dead_lettered_naming_the_fi
     assert outcome.dead_lettered == 1
     assert outcome.reasons[0].startswith("data.carer_id")
     assert registry.carers() == []
+
+
+# -- sweeps over every record ----------------------------------------------------------------
+
+
+async def test_republishing_visits_every_carer_once_a_page_at_a_time(registry: Registry) -> None:
+    numbers = ["9434765900", "9434765919", "9434765927", "9434765935", "9434765943"]
+    for number in numbers:
+        await registry.send(identification(nhs_number=number))
+    assert len(registry.carers()) == 5
+    commits, published = registry.db.commits, len(registry.db.published("carer.status"))
+
+    sent = await republish_statuses(lambda: FakeUnitOfWork(registry.db), datetime.now(UTC), 2)
+
+    assert sent == 5
+    assert registry.db.commits - commits == 3  # pages of 2, 2 and 1
+    statuses = registry.db.published("carer.status")[published:]
+    assert sorted(s["carer_id"] for s in statuses) == sorted(registry.db.carers)
