@@ -9,7 +9,7 @@ import hmac
 from fastapi import FastAPI
 
 from services.registry.selfservice.domain.signin import AccessRules, SlidingWindow
-from services.registry.selfservice.entrypoints import account, pages, tell_us
+from services.registry.selfservice.entrypoints import account, pages, questions, tell_us
 from services.registry.selfservice.entrypoints.web import (
     PREFIX,
     TEMPLATES,
@@ -26,7 +26,7 @@ from shared.signin_code import code_key
 from shared.web import PageRenderer, make_environment, mount_assets
 
 __all__ = ["AFTER_HANDLERS", "REFERRAL_AFTER_HANDLERS", "install"]
-ROUTERS = (pages.router, tell_us.router, account.router)
+ROUTERS = (pages.router, questions.router, tell_us.router, account.router)
 
 
 def install(app: FastAPI, settings: RegistrySettings) -> SelfServiceWeb:

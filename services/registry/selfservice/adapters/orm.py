@@ -7,6 +7,8 @@
 - ``selfservice_locks``: wrong codes per reference or NHS number typed (a hash of it).
 - ``selfservice_referrals``: every referral the carer had and where it stands, from
   ``carers.referrals.v1`` (the status snapshot keeps only open ones, and no dates).
+- ``selfservice_drafts``: the answers so far to the "Tell us you are a carer" question pages,
+  named by the random id in the draft cookie; deleted when sent, swept when expired.
 
 Erasure deletes every row naming the carer.
 """
@@ -64,3 +66,11 @@ class TrackedReferralRow(SQLModel, table=True):
     outcome: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=_TS)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=_TS)
+
+
+class DraftRow(SQLModel, table=True):
+    __tablename__ = "selfservice_drafts"
+
+    draft_id: str = Field(primary_key=True, max_length=64)
+    answers: str = Field(sa_type=sa.Text)
+    expires_at: datetime = Field(sa_type=_TS, index=True)

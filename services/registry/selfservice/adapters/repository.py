@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.registry.adapters.orm import CarerRow
 from services.registry.selfservice.adapters.orm import (
     ChallengeRow,
+    DraftRow,
     LockRow,
     ReferenceRow,
     TrackedReferralRow,
@@ -220,3 +221,25 @@ class SelfServiceRepository:
         await self.session.execute(
             delete(ChallengeRow).where(col(ChallengeRow.expires_at) < before)
         )
+
+    # -- drafts of "tell us you are a carer" ------------------------------------------------
+
+    async def draft(self, draft_id: str, now: datetime) -> dict[str, Any] | None:
+        """The answers so far, or None (no such draft, or it expired)."""
+        row = await self.session.get(DraftRow, draft_id)
+        if row is None or (aware(row.expires_at) or now) <= now:
+            return None
+        answers: dict[str, Any] = json.loads(row.answers)
+        return answers
+
+    async def save_draft(self, draft_id: str, answers: dict[str, Any], expires: datetime) -> None:
+        row = await self.session.get(DraftRow, draft_id)
+        if row is None:
+            row = DraftRow(draft_id=draft_id, answers="{}", expires_at=expires)
+        row.answers = json.dumps(answers)
+        row.expires_at = expires
+        self.session.add(row)
+
+    async def expire_drafts(self, now: datetime) -> None:
+        """Housekeeping: drafts nobody came back to are deleted."""
+        await self.session.execute(delete(DraftRow).where(col(DraftRow.expires_at) < now))

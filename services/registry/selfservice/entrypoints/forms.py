@@ -259,3 +259,50 @@ def contact_errors(email: str | None, mobile: str | None) -> list[FieldError]:
             except ValidationError:
                 found.append(FieldError(f"person.{name}", _CONTROL[name][1], name))
     return found
+
+
+# -- the question pages: one page's answers, and only that page's errors ----------------------
+
+_COMPLETE: dict[str, Any] = {
+    "filling-for": "me",
+    "given-name": "Sample",
+    "family-name": "Carer",
+    "dob-day": "1",
+    "dob-month": "1",
+    "dob-year": "1970",
+    "postcode": "LE1 6ZG",
+    "cared-1-relationship": "parent",
+    "cared-1-needs": ["other"],
+    "contact": "no",
+    "channel": "post",
+}
+"""Answers that make a sendable form, standing in for pages not yet answered."""
+
+
+def is_list_field(name: str) -> bool:
+    """Fields with several values (checkboxes of several options)."""
+    return name.endswith("-needs") or name in ("support", "share")
+
+
+def answers_from_form(form: Any, fields: tuple[str, ...]) -> dict[str, Any]:
+    """What one question page posted, for its ``fields`` only (empty when left empty)."""
+    return {name: _list(form, name) if is_list_field(name) else _one(form, name) for name in fields}
+
+
+def question_errors(
+    answers: dict[str, Any], fields: tuple[str, ...], *, easy: bool
+) -> list[FieldError]:
+    """The errors a page's answers have, judged as the whole form would judge them (the
+    contract's own model included) with every other page standing in as answered, so a page
+    names only its own problems and the check at the end finds none it did not."""
+    merged = {**_COMPLETE, **answers}
+    _, errors = identification_from_form(merged, easy=easy)
+    mine = [e for e in errors if e.control_id in fields]
+    for name in fields:  # a person after "yes, someone else" must be described
+        if name.endswith("-relationship") and name != "cared-1-relationship":
+            slot = name.split("-")[1]
+            if not _one(merged, name) and not _list(merged, f"cared-{slot}-needs"):
+                mine.insert(
+                    0, FieldError(f"caring_for.{slot}", f"Select who person {slot} is to you", name)
+                )
+    return mine

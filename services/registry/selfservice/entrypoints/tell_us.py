@@ -1,7 +1,10 @@
-"""Public self-service pages: "Tell us you are a carer".
+"""Public self-service pages: "Tell us you are a carer" in one post.
 
-Submitting queues a ``carer.identified`` (kind ``self``) on ``carers.inbound.v1`` and shows
-the carer their reference.
+Carers answer one question a page (``questions.py``); this is the single-page form's
+``POST /self-service/tell-us``, kept for what posts every answer at once (the demo, tests,
+a partner's assisted-digital tool). Submitting queues a ``carer.identified`` (kind ``self``)
+on ``carers.inbound.v1`` and shows the carer their reference; errors come back on the
+single-page form, every field named.
 """
 
 from __future__ import annotations
@@ -42,13 +45,7 @@ def form_context(values: Any, errors: list[Any], easy: bool) -> dict[str, Any]:
     }
 
 
-@pages("/tell-us", "GET", summary="Tell us you are a carer: the form")
-async def tell_us_page(request: Request) -> Response:
-    w = selfservice_web(request)
-    return w.render(request, "selfservice/tell_us.html", form_context(None, [], is_easy(request)))
-
-
-@pages("/tell-us", "POST", summary="Tell us you are a carer: send, and get a reference")
+@pages("/tell-us", "POST", summary="Tell us you are a carer: every answer in one post")
 async def tell_us_submit(request: Request, uow: UnitOfWork, clock: Clock) -> Response:
     w = selfservice_web(request)
     easy = is_easy(request)

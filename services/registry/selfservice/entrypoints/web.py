@@ -1,13 +1,15 @@
 """What the self-service pages share: renderer, rules, limiters, cookies; wired by
 :func:`services.registry.selfservice.bootstrap.install` from the registry's ``bootstrap()``.
 
-Cookies: the signed session (``carers_selfservice``) and the pending sign-in
-(``carers_selfservice_challenge``) are ``Secure``, ``HttpOnly`` and ``SameSite=Strict``, and
-scoped to ``/self-service``. The session is ``base64(json).HMAC`` with a key derived from
-``TOKEN_SECRET`` for this purpose only; it names the carer, the session and when it expires,
-nothing else. Signing out (or asking for erasure) revokes the session server-side
-(:mod:`shared.web.sessions`): :class:`SignedOutSessions` drops a revoked session's cookie
-from every later request, so a copy kept from before sign-out signs nobody in.
+Cookies: the signed session (``carers_selfservice``), the pending sign-in
+(``carers_selfservice_challenge``) and the "tell us" draft (``carers_selfservice_draft``, only
+a random id: the answers stay server-side) are ``Secure``, ``HttpOnly`` and
+``SameSite=Strict``, and scoped to ``/self-service``. The session is ``base64(json).HMAC``
+with a key derived from ``TOKEN_SECRET`` for this purpose only; it names the carer, the
+session and when it expires, nothing else. Signing out (or asking for erasure) revokes the
+session server-side (:mod:`shared.web.sessions`): :class:`SignedOutSessions` drops a revoked
+session's cookie from every later request, so a copy kept from before sign-out signs nobody
+in.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 PREFIX = "/self-service"
 SESSION_COOKIE = "carers_selfservice"
 CHALLENGE_COOKIE = "carers_selfservice_challenge"
+DRAFT_COOKIE = "carers_selfservice_draft"
 
 
 @dataclass
@@ -142,6 +145,14 @@ class SelfServiceWeb:
         if payload is not None and payload.get("s"):
             expires = datetime.fromtimestamp(int(payload["e"]), UTC)
             await sessions.revoke(request, str(payload["s"]), expires)
+
+    def draft_id(self, request: Request) -> str | None:
+        """The id of this browser's "tell us" draft (random, names the answers server-side)."""
+        value = request.cookies.get(DRAFT_COOKIE, "")
+        return value if len(value) == 32 and value.isalnum() else None
+
+    def keep_draft(self, response: Response, draft_id: str, minutes: int) -> None:
+        self._set(response, DRAFT_COOKIE, draft_id, minutes * 60)
 
     def set_challenge(self, response: Response, challenge_id: str) -> None:
         self._set(

@@ -64,6 +64,12 @@ def repository(uow: RegistryUnitOfWork) -> SelfServiceRepository:
 
 async def tell_us(uow: RegistryUnitOfWork, identification: dict[str, Any]) -> str:
     """Queue a validated ``carer.identified`` body (kind ``self``); return the new reference."""
+    reference = await _queue_identification(uow, identification)
+    await uow.commit()
+    return reference
+
+
+async def _queue_identification(uow: RegistryUnitOfWork, identification: dict[str, Any]) -> str:
     repo = repository(uow)
     reference = new_reference()
     while await repo.reference_exists(reference):  # 40 random bits: practically never
@@ -72,6 +78,47 @@ async def tell_us(uow: RegistryUnitOfWork, identification: dict[str, Any]) -> st
     repo.add_reference(reference, event.id)
     key = (identification.get("person") or {}).get("nhs_number") or reference
     uow.publish(topics.INBOUND, key, event)
+    return reference
+
+
+# -- the question pages' draft ----------------------------------------------------------------
+
+DRAFT_MINUTES = 60
+"""A draft lives this long after its last answer: long enough to find a letter with the NHS
+number on it, short enough that answers do not linger on a shared computer."""
+
+
+async def draft_answers(
+    uow: RegistryUnitOfWork, draft_id: str | None, now: datetime
+) -> dict[str, Any]:
+    """The answers so far (empty for a new or expired draft)."""
+    if not draft_id:
+        return {}
+    uow.carers.lock_rows = False
+    return await repository(uow).draft(draft_id, now) or {}
+
+
+async def save_answers(
+    uow: RegistryUnitOfWork, draft_id: str, answers: dict[str, Any], now: datetime
+) -> None:
+    repo = repository(uow)
+    await repo.save_draft(draft_id, answers, now + timedelta(minutes=DRAFT_MINUTES))
+    await repo.expire_drafts(now)  # housekeeping: drafts nobody came back to go
+    await uow.commit()
+
+
+async def send_answers(
+    uow: RegistryUnitOfWork,
+    draft_id: str,
+    identification: dict[str, Any],
+    confirmation: dict[str, Any],
+    now: datetime,
+) -> str:
+    """Queue the identification and, in the same transaction, replace the draft's answers
+    with what the confirmation page shows (the reference): sent once, nothing kept."""
+    reference = await _queue_identification(uow, identification)
+    sent = {"sent": {**confirmation, "reference": reference}}
+    await repository(uow).save_draft(draft_id, sent, now + timedelta(minutes=DRAFT_MINUTES))
     await uow.commit()
     return reference
 
