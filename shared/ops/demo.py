@@ -150,6 +150,7 @@ def run() -> int:
         "draft-leicestershire-carers-strategy-2026 (easy read and paper versions linked there)"
     )
     say(f"Carer self-service (tell us, check your support, easy read): {registry}/self-service")
+    say(f"Carers strategy figures (council): http://127.0.0.1:{port_of('monitoring')}/monitoring")
     say("Emails the local SMTP server received: http://127.0.0.1:8025/messages")
     say("Stop everything with: scripts/stack down")
     return 0
