@@ -179,7 +179,7 @@ def main() -> None:
     path = report("monitoring", figures)
     print(f"monitoring read model on {figures['database']}, {figures['events']} events backlog")
     print(
-        f"burst: {figures['catch_up_events_per_second']} events/s; the chain at its maximum "
+        f"burst: {figures['burst_events_per_second']} events/s; the chain at its maximum "
         f"publishes {figures['chain_events_per_second']} events/s for the read model "
         f"(x{figures['ratio_to_chain']})"
     )
