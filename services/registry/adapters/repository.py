@@ -298,6 +298,22 @@ class CarerRepository:
     def audit(self, entry: AuditEntry) -> None:
         self.session.add(entry)
 
+    def record_access(
+        self, *, subject: str, role: str, org: str, action: str, carer_id: str | None, outcome: str
+    ) -> None:
+        """One row of the access audit log (who, what, which carer, the outcome; never the
+        data), so the service layer names the facts and never builds the ORM row."""
+        self.audit(
+            AuditEntry(
+                subject=subject,
+                role=role,
+                org=org,
+                action=action,
+                carer_id=carer_id,
+                outcome=outcome,
+            )
+        )
+
     async def audit_entries(self, carer_id: str) -> list[AuditEntry]:
         rows = await self.session.execute(
             select(AuditEntry)

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from services.registry.adapters.claims import ClaimRepository
-from services.registry.adapters.orm import AuditEntry, ClaimRow
+from services.registry.adapters.orm import ClaimRow
 from services.registry.domain.consent import ConsentRefused, Recorder
 from services.registry.domain.model import Carer
 from services.registry.service_layer.matching import identity_keys
@@ -95,15 +95,13 @@ def claim_details(row: ClaimRow) -> dict[str, Any]:
 def audit(
     uow: RegistryUnitOfWork, who: dict[str, str], action: str, carer_id: str, outcome: str
 ) -> None:
-    uow.carers.audit(
-        AuditEntry(
-            subject=who["subject"],
-            role=who["role"],
-            org=who["org"],
-            action=action,
-            carer_id=carer_id,
-            outcome=outcome,
-        )
+    uow.carers.record_access(
+        subject=who["subject"],
+        role=who["role"],
+        org=who["org"],
+        action=action,
+        carer_id=carer_id,
+        outcome=outcome,
     )
 
 

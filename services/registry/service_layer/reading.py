@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from services.registry.adapters.orm import AuditEntry
 from services.registry.domain.model import Carer
 from services.registry.domain.read_access import decide_read
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
@@ -34,15 +33,13 @@ async def read_carer(
             else await uow.carers.by_nhs_number(nhs_number or "")
         )
         decision = decide_read(principal.role, principal.org, carer)
-        uow.carers.audit(
-            AuditEntry(
-                subject=principal.subject,
-                role=principal.role,
-                org=principal.org,
-                action=action,
-                carer_id=carer.carer_id if carer else None,
-                outcome=decision.outcome,
-            )
+        uow.carers.record_access(
+            subject=principal.subject,
+            role=principal.role,
+            org=principal.org,
+            action=action,
+            carer_id=carer.carer_id if carer else None,
+            outcome=decision.outcome,
         )
         await uow.commit()
     return carer if carer is not None and decision.allowed else None

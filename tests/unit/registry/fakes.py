@@ -108,6 +108,9 @@ class FakeCarerRepository:
     def audit(self, entry: Any) -> None:
         self.audited.append(entry)
 
+    def record_access(self, **fields: Any) -> None:
+        self.audited.append(fields)
+
     def commit_into(self, db: FakeDatabase) -> None:
         for carer in self._by_id.values():
             db.carers[carer.carer_id] = copy.deepcopy(carer.to_document())

@@ -19,7 +19,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from services.registry.adapters.claims import ClaimRepository
-from services.registry.adapters.orm import AuditEntry
 from services.registry.domain.model import Carer
 from services.registry.selfservice.adapters.repository import SelfServiceRepository
 from services.registry.selfservice.domain.signin import (
@@ -247,15 +246,13 @@ async def verify_code(
 
 def audit(uow: RegistryUnitOfWork, carer_id: str, action: str) -> None:
     """A carer reading their own record is audited like any other read (never the data)."""
-    uow.carers.audit(
-        AuditEntry(
-            subject="self-service",
-            role="carer",
-            org="self",
-            action=action,
-            carer_id=carer_id,
-            outcome="allowed",
-        )
+    uow.carers.record_access(
+        subject="self-service",
+        role="carer",
+        org="self",
+        action=action,
+        carer_id=carer_id,
+        outcome="allowed",
     )
 
 
