@@ -19,6 +19,7 @@ from shared.web.forms import FieldError
 CONTROLS: dict[str, tuple[str, str]] = {
     "type": ("outcome-type", "The outcome"),
     "eligible_needs": ("eligible-needs", "Eligible needs"),
+    "joint": ("joint", "Joint assessment"),
     "direct_payment": ("direct-payment", "Direct payment"),
     "direct_payment.kind": ("direct-payment", "Direct payment"),
     "direct_payment.amount": ("amount", "Amount"),
@@ -85,6 +86,8 @@ def outcome_from_form(form: Mapping[str, str]) -> tuple[dict[str, Any], list[Fie
             errors.append(_error("eligible_needs", "Select yes if the carer has eligible needs"))
         else:
             outcome["eligible_needs"] = eligible == "yes"
+        if form.get("joint") == "yes":  # optional: not joint unless said so
+            outcome["joint"] = True
         payment = form.get("direct-payment", "")
         if payment not in ("none", "weekly", "one_off"):
             errors.append(_error("direct_payment", "Select whether a direct payment was agreed"))

@@ -28,3 +28,17 @@ def test_joint_must_be_true_or_false_and_the_error_names_it() -> None:
     with pytest.raises(InvalidOutcome) as refused:
         check_outcome("young_carers", raw, TODAY)
     assert refused.value.field == "joint"
+
+
+def test_the_staff_form_records_a_joint_assessment_only_when_ticked() -> None:
+    from services.referrals.entrypoints.forms import outcome_from_form
+
+    form = {
+        "outcome-type": "assessment_completed",
+        "eligible-needs": "yes",
+        "direct-payment": "none",
+    }
+    joint, errors = outcome_from_form({**form, "joint": "yes"})
+    assert errors == [] and joint["joint"] is True
+    plain, errors = outcome_from_form({**form, "joint": "no"})
+    assert errors == [] and "joint" not in plain
