@@ -1,6 +1,5 @@
 """``python -m services.registry [run|serve|migrate|republish-status|recategorise]``."""
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 from services.registry.bootstrap import bootstrap
@@ -15,7 +14,7 @@ async def _with_registry(settings: RegistrySettings, job) -> int:  # type: ignor
     registry = bootstrap(settings, consume=False)
     await registry.runtime.start()
     try:
-        return int(await job(registry.unit_of_work, datetime.now(UTC)))
+        return int(await job(registry.unit_of_work, registry.app.state.clock.now()))
     finally:
         await registry.runtime.stop()  # drains the outbox before it returns
 

@@ -84,7 +84,7 @@ def bootstrap(
         "registry",
         unit_of_work,
         HANDLERS,
-        trusted_parser(attestor, parse_inbound),
+        trusted_parser(attestor, parse_inbound, clock),
         batch_handlers=BATCH_HANDLERS,
         after_handlers=selfservice.AFTER_HANDLERS,
     )
@@ -105,7 +105,7 @@ def bootstrap(
             HANDLERS,
             source_bound_parser(
                 settings.topic(name),
-                trusted_parser(attestor, parse_inbound),
+                trusted_parser(attestor, parse_inbound, clock),
                 settings.kafka_topic_namespace,
             ),
             batch_handlers=BATCH_HANDLERS,

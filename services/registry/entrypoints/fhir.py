@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Coroutine
-from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
 from aiokafka.errors import KafkaError
-from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi import APIRouter, HTTPException, Request, Response, status
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
@@ -26,9 +25,9 @@ from services.registry.adapters.fhir import (
     translate,
 )
 from services.registry.domain.provenance import provenance_refusal
+from services.registry.entrypoints.deps import Clock, Sender
 from services.registry.service_layer.trust import attest, future_consent_reason
 from shared import topics
-from shared.auth import Principal, require_role
 from shared.events import CarerIdentified, CloudEvent, InvalidEvent, parse_event
 from shared.ingest import publish_inbound
 from shared.telemetry import current_traceparent
@@ -69,7 +68,6 @@ class FhirRoute(APIRoute):
 
 
 router = APIRouter(route_class=FhirRoute, tags=["fhir"])
-Sender = Annotated[Principal, Depends(require_role("gp", "hospital"))]
 _EXAMPLE = "docs/examples/fhir-carer-identified.json"
 
 
@@ -98,7 +96,7 @@ _EXAMPLE = "docs/examples/fhir-carer-identified.json"
         }
     },
 )
-async def process_message(request: Request, principal: Sender) -> Response:
+async def process_message(request: Request, principal: Sender, clock: Clock) -> Response:
     content_type = request.headers.get("content-type", FHIR_JSON).split(";")[0].strip().lower()
     if content_type != "application/json" and not content_type.endswith("+json"):
         text = f"send the Bundle as {FHIR_JSON} (or application/json), not {content_type}"
@@ -126,7 +124,7 @@ async def process_message(request: Request, principal: Sender) -> Response:
     refused = provenance_refusal(envelope.source, by, principal.role, principal.org, enveloped=True)
     if refused is not None:
         return fhir_error(status.HTTP_403_FORBIDDEN, [Issue("forbidden", str(refused))])
-    future = future_consent_reason(envelope, body, datetime.now(UTC))
+    future = future_consent_reason(envelope, body, clock.now())
     if future is not None:
         return fhir_error(status.HTTP_422_UNPROCESSABLE_CONTENT, [Issue("invalid", future)])
     envelope = attest(envelope, request.app.state.attestor)

@@ -11,13 +11,14 @@ consent claims to be recorded in the future. Reasons name the field and the rule
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
 
 from services.registry.domain.consent import ConsentRefused, check_recorded_at
 from services.registry.domain.provenance import ATTESTATION, Attestor, kafka_refusal
+from shared.clock import Clock, SystemClock
 from shared.events import CloudEvent, InvalidEvent, parse_inbound
 
 Parser = Callable[[bytes | str], tuple[CloudEvent, BaseModel]]
@@ -68,11 +69,12 @@ def future_consent_reason(envelope: CloudEvent, body: Any, now: datetime) -> str
 
 
 def trusted_parser(
-    attestor: Attestor, parse: Parser = parse_inbound, clock: Callable[[], datetime] | None = None
+    attestor: Attestor, parse: Parser = parse_inbound, clock: Clock | None = None
 ) -> Parser:
     """``parse_inbound`` that also refuses (``InvalidEvent``, so dead-lettered with the
-    reason) events whose writer may not use their source, and consents from the future."""
-    now = clock or (lambda: datetime.now(UTC))
+    reason) events whose writer may not use their source, and consents from the future
+    (by the registry's one clock)."""
+    now = (clock or SystemClock()).now
 
     def parse_trusted(raw: bytes | str) -> tuple[CloudEvent, BaseModel]:
         envelope, body = parse(raw)

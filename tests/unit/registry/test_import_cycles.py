@@ -112,3 +112,15 @@ def test_the_registry_reaches_self_service_only_through_its_bootstrap() -> None:
 def test_each_module_imports_on_its_own(name: str) -> None:
     # In a fresh interpreter a cycle would fail here; in this one, at least it must import.
     assert importlib.import_module(name) is not None
+
+
+def test_the_registry_reads_time_only_from_its_one_clock() -> None:
+    """``shared.clock``: routes through ``entrypoints/deps.Clock``, the rest from the clock the
+    bootstrap chose, so a test moves time for all of them (adapters may default a parameter)."""
+    reading_time = sorted(
+        name
+        for name, path in MODULES.items()
+        if ".adapters." not in name
+        and any(call in path.read_text() for call in ("datetime.now(", "time.monotonic("))
+    )
+    assert reading_time == []
