@@ -21,23 +21,29 @@ Definitions (docs/monitoring.md says why):
 
 from __future__ import annotations
 
-import math
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
 
 from services.monitoring.domain.periods import Period, months_of
 from services.monitoring.domain.projection import CarerRecord, Fact
+from services.monitoring.domain.tables import (
+    Row,
+    Table,
+    Value,
+    columns_suppressed,
+    nearest_rank,
+    percent,
+)
 from shared.suppression import SMALL_NUMBER, suppress, suppress_one
 
 SERVICES = ("carers_assessment", "young_carers", "support_at_home", "vasl")
 SOURCE_KINDS = ("gp", "hospital", "council", "vasl", "school", "self", "other")
 CATEGORIES = ("young_carer", "young_adult_carer", "adult_carer")
 CHANNELS = ("email", "sms")
-Value = int | float | str | None
 
 
 @dataclass(frozen=True)
@@ -50,34 +56,6 @@ class Filters:
 
     def active(self) -> dict[str, str]:
         return {k: v for k, v in asdict(self).items() if v}
-
-
-@dataclass
-class Row:
-    label: str
-    values: list[Value]
-
-
-@dataclass
-class Table:
-    """One figure: ``chart`` is the column drawn beside the table (None: no chart)."""
-
-    id: str
-    title: str
-    columns: list[str]
-    rows: list[Row]
-    note: str = ""
-    chart: int | None = 0
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "title": self.title,
-            "columns": self.columns,
-            "rows": [{"label": r.label, "values": r.values} for r in self.rows],
-            "note": self.note,
-        }
 
 
 def _keep(
@@ -108,31 +86,6 @@ def _carer_kept(carer: CarerRecord, filters: Filters, districts: Mapping[str, st
     if filters.source and carer.first_kind != filters.source:
         return False
     return not filters.district or districts.get(carer.postcode_district or "") == filters.district
-
-
-def columns_suppressed(rows: Mapping[str, Sequence[int]]) -> dict[str, list[int | None]]:
-    """Each column of counts suppressed as a set (secondary suppression within the column)."""
-    labels = list(rows)
-    width = len(next(iter(rows.values()), []))
-    out: dict[str, list[int | None]] = {label: [] for label in labels}
-    for column in range(width):
-        shown = suppress({label: rows[label][column] for label in labels})
-        for label in labels:
-            out[label].append(shown[label])
-    return out
-
-
-def percent(part: int | None, whole: int | None) -> float | None:
-    """``part`` of ``whole`` to one decimal place; hidden when either is hidden."""
-    if part is None or whole is None:
-        return None
-    return round(100 * part / whole, 1) if whole else 0.0
-
-
-def nearest_rank(values: Sequence[int], share: float) -> int:
-    """The nearest-rank percentile: the smallest value with ``share`` of values at or below."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
 def _count_table(
