@@ -139,7 +139,14 @@ def test_the_documented_dead_letter_has_exactly_the_fields_services_write() -> N
 def test_publishing_topics_are_found_in_the_code() -> None:
     assert apidocs.produced_topics("registry") == tuple(
         sorted(
-            {topics.INBOUND, topics.REGISTRY, topics.STATUS, topics.DEADLETTER, topics.SELFSERVICE}
+            {
+                topics.INBOUND,
+                topics.REGISTRY,
+                topics.STATUS,
+                topics.DEADLETTER,
+                topics.SELFSERVICE,
+                *topics.PARTNER_OUTBOUND,  # each GP practice's coding suggestions (issue 17)
+            }
         )
     )
     assert topics.CONSULTATION in apidocs.produced_topics("consultation")

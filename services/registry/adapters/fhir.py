@@ -16,7 +16,6 @@ explained where they are made below. Structure and OperationOutcomes live in
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -26,6 +25,13 @@ from pydantic import ValidationError
 from pydantic_core import PydanticCustomError
 
 from services.registry.adapters.fhir_consent import PARTNER, PARTNERS, read_consent
+from services.registry.adapters.fhir_organisations import (
+    HISTORY,
+    ODS_CODE,
+    SPINE_DIRECTORY,
+    read_sender,
+    registered_practice,
+)
 from services.registry.adapters.fhir_structure import (
     MAX_ISSUES,
     FhirRejected,
@@ -34,23 +40,23 @@ from services.registry.adapters.fhir_structure import (
     operation_outcome,
     parse_bundle,
 )
+from services.registry.adapters.fhir_vocabulary import INVERSE, NEEDS_BY_CODE, RELATIONSHIPS
 from shared.events import RECOGNISED_CARER_SNOMED_CODES, CarerIdentified, CloudEvent
 from shared.events.validators import check_nhs_number
 
 NHS_NUMBER = "https://fhir.nhs.uk/Id/nhs-number"
-ODS_CODE = "https://fhir.nhs.uk/Id/ods-organization-code"
 SNOMED_CT = "http://snomed.info/sct"
 EVENT_CODES = "https://carers-connect.example/CodeSystem/event"
 ACCEPTED_EVENTS = {(EVENT_CODES, "carer.identified")}
 """MessageHeader.eventCoding (system, code) pairs this endpoint accepts (docs/partners.md)."""
-SPINE_DIRECTORY = "https://directory.spineservices.nhs.uk/"
-"""The ODS directory: a sender reference ``<directory>/.../Organization/<ODS code>`` names it."""
 UK_CORE_ROLE = "https://fhir.hl7.org.uk/CodeSystem/UKCore-AdditionalPersonRelationshipRole"
 V3_ROLE_CODE = "http://terminology.hl7.org/CodeSystem/v3-RoleCode"
 __all__ = [
     "MAX_ISSUES",
+    "ODS_CODE",
     "PARTNER",
     "PARTNERS",
+    "SPINE_DIRECTORY",
     "FhirRejected",
     "Issue",
     "operation_outcome",
@@ -58,38 +64,7 @@ __all__ = [
     "translate",
 ]
 CLOCK_SKEW = timedelta(minutes=5)  # a sender's clock may run a little ahead of ours
-_ODS = re.compile(r"^[A-Za-z0-9]{3,10}$")
-_HISTORY = re.compile(r"/_history/[^/]+$")
 
-# v3-RoleCode says what the RelatedPerson is *to the Patient*. Our Patient is the carer, so
-# that is the cared-for person's relationship as carer.identified states it ("parent": the
-# carer looks after a parent).
-_ROLE_GROUPS = {
-    "parent": "PRN MTH FTH NPRN NMTH NFTH STPPRN STPMTH STPFTH ADOPTP",
-    "child": "CHILD SON DAU NCHILD SONC DAUC STPCHLD STPSON STPDAU CHLDADOPT CHLDFOST",
-    "spouse_or_partner": "SPS HUSB WIFE DOMPART SIGOTHR",
-    "sibling": "SIB BRO SIS NSIB NBRO NSIS HSIB HBRO HSIS STPSIB STPBRO STPSIS TWIN",
-    "grandparent": "GRPRN GRMTH GRFTH MGRPRN PGRPRN MGRMTH MGRFTH PGRMTH PGRFTH GGRPRN",
-    "grandchild": "GRNDCHILD GRNDSON GRNDDAU",
-    "other_relative": "FAMMEMB EXT AUNT UNCLE COUSN NIECE NEPHEW NIENEPH INLAW CHLDINLAW",
-    "friend": "FRND",
-    "neighbour": "NBOR",
-}
-RELATIONSHIPS = {code: rel for rel, codes in _ROLE_GROUPS.items() for code in codes.split()}
-# A UK Core "Carer" RelatedPerson is the other way round: it is the carer, its patient the
-# cared-for person, and its codes say what the carer is to them (CHILD: cares for a parent).
-_INVERSE = dict(parent="child", child="parent", grandparent="grandchild", grandchild="grandparent")
-# FHIR has no element for the cared-for person's needs; "caregiver of a person with ..."
-# codes say what they are. Any other carer code gives needs ["other"].
-NEEDS_BY_CODE = {
-    "413759008": "substance_misuse",
-    "413760003": "long_term_illness",
-    "413761004": "learning_disability",
-    "413762006": "mental_health",
-    "413763001": "physical_disability",
-    "413764007": "sensory_impairment",
-    "413765008": "substance_misuse",
-}
 _STANDING = ("registered", "preliminary", "final", "amended", "corrected")
 _SENSITIVE = {"email": "is not a valid email address", "mobile": "is not a valid UK mobile number"}
 
@@ -150,7 +125,7 @@ class _Entry:
         target = getattr(reference, "reference", None)
         if not target:
             return False
-        target = _HISTORY.sub("", target)  # Patient/x/_history/1 is a version of Patient/x
+        target = HISTORY.sub("", target)  # Patient/x/_history/1 is a version of Patient/x
         local = f"{self.kind}/{self.resource.id}" if self.resource.id else None
         return target == self.full_url or bool(
             local and (target == local or target.endswith("/" + local))
@@ -238,57 +213,8 @@ class _Translator:
         return header
 
     def sender(self, header: _Entry | None) -> tuple[str | None, str | None]:
-        """The sender's ODS code; 403 when it is not the organisation of the caller's token.
-
-        BaRS and UK Core senders give it three ways: an identifier on the reference, a
-        reference to an Organization in the Bundle carrying the ODS identifier, or a
-        reference into the ODS directory (``.../Organization/<code>``).
-        """
-        if header is None:
-            return None, None
-        reference = header.resource.sender
-        at = f"{header.path}.sender"
-        identifier, name = getattr(reference, "identifier", None), None
-        target_path = f"{at}.identifier"
-        if identifier is None and getattr(reference, "reference", None):
-            entry = next((e for e in self.entries if e.is_referenced_by(reference)), None)
-            if entry is not None and entry.kind == "Organization":
-                found = [
-                    (k, i)
-                    for k, i in enumerate(entry.resource.identifier or [])
-                    if i.system == ODS_CODE
-                ]
-                identifier = found[0][1] if found else None
-                target_path = f"{entry.path}.identifier[{found[0][0] if found else 0}]"
-                name = entry.resource.name
-            elif reference.reference.startswith(SPINE_DIRECTORY) and "/Organization/" in (
-                reference.reference
-            ):
-                code = _HISTORY.sub("", reference.reference).rsplit("/", 1)[-1]
-                return self.sender_code(
-                    code, f"{at}.reference", getattr(reference, "display", None)
-                )
-        if identifier is None or identifier.system != ODS_CODE or not identifier.value:
-            text = (
-                f"the sender needs an ODS code: an identifier with system {ODS_CODE}, or a "
-                "reference to an Organization in this Bundle carrying one"
-            )
-            self.fail("required", text, target_path if name is not None else at)
-            return None, None
-        display = getattr(reference, "display", None) or name
-        return self.sender_code(identifier.value, f"{target_path}.value", display)
-
-    def sender_code(
-        self, value: str, at: str, display: str | None
-    ) -> tuple[str | None, str | None]:
-        if not _ODS.match(value):
-            self.fail("value", "is not an ODS code (3 to 10 letters and digits)", at)
-            return None, None
-        code = value.upper()
-        if code != self.org.upper():
-            text = f"the message says it is from {code} but your token is for {self.org}"
-            raise FhirRejected(403, [Issue("forbidden", text, at)])
-        return code, display
+        """The sender's ODS code (``adapters.fhir_organisations``): 403 if not the caller's."""
+        return read_sender(header, self.entries, self.org, self.fail)
 
     def carer_findings(self) -> list[tuple[_Entry, str]]:
         """Observations and Flags with a recognised carer code, with that code."""
@@ -356,6 +282,10 @@ class _Translator:
         if home is not None:
             person["postcode"] = home[1].postalCode
             self.paths["person.postcode"] = (f"{at}.address[{home[0]}].postalCode", "The postcode")
+        practice = registered_practice(patient, self.entries, self.fail)
+        if practice is not None:
+            person["gp_practice_ods"], where = practice
+            self.paths["person.gp_practice_ods"] = (where, "The GP practice")
         for i, point in self.telecoms(p):
             field = "email" if point.system == "email" else "mobile"
             if field not in person:
@@ -419,7 +349,7 @@ class _Translator:
                     text = "RelatedPerson.patient must be the carer's Patient (or code it Carer)"
                     self.fail("value", text, f"{entry.path}.patient")
                     continue
-                relationship = _INVERSE.get(relationship, relationship)
+                relationship = INVERSE.get(relationship, relationship)
             where = (f"{entry.path}.relationship", "The relationship")
             self.paths[f"caring_for.{len(cared)}"] = where
             cared.append({"relationship": relationship, "needs": needs})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, HTTPException, Request, status
-from pydantic import BaseModel, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from services.registry.domain.provenance import credited, provenance_refusal
 from services.registry.entrypoints.deps import Clock, Council, Identifier, UnitOfWork
@@ -77,6 +77,8 @@ class Resolution(BaseModel):
     decision: Literal["merge", "keep_apart"]
     into: str | None = None
     absorb: list[str] = []
+    reason: str | None = Field(default=None, max_length=2000)
+    """Why (kept on the review with who decided; the council's review page requires it)."""
 
     @model_validator(mode="after")
     def _merge_needs_a_target(self) -> Resolution:
@@ -107,6 +109,8 @@ async def resolve(
                 resolution.into,
                 resolution.absorb,
                 clock.now(),
+                decided_by=principal.subject,
+                reason=resolution.reason,
             )
         except ReviewConflict as conflict:
             raise HTTPException(status.HTTP_409_CONFLICT, str(conflict)) from None
