@@ -17,13 +17,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from services.registry.entrypoints.deps import Gp, UnitOfWork
+from services.registry.entrypoints.staff_access import page_caller
 from services.registry.service_layer.gp_coding import MAX_PAGE_SIZE, carers_to_code
 from shared.auth import Principal
-from shared.web.staff import require_staff
 
 router = APIRouter(tags=["gp coding"])
 pages = APIRouter(tags=["gp coding pages"], include_in_schema=False)
-GpPage = Annotated[Principal, Depends(require_staff("gp"))]
+GpPage = Annotated[Principal, Depends(page_caller("gp"))]
 PAGE_SIZE = 25
 
 Page = Annotated[int, Query(ge=1, le=100_000, description="1 for the first page")]

@@ -26,6 +26,7 @@ from services.registry.domain.model import Carer
 from services.registry.domain.review_view import PersonView, candidate_view, held_view
 from services.registry.entrypoints import gp
 from services.registry.entrypoints.deps import Clock, UnitOfWork
+from services.registry.entrypoints.staff_access import PageRefused, page_caller
 from services.registry.service_layer.handlers import ReviewConflict, resolve_review
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from services.registry.settings import RegistrySettings
@@ -33,11 +34,13 @@ from shared.auth import Principal
 from shared.events import parse_inbound
 from shared.web import PageRenderer, make_environment
 from shared.web.forms import FieldError
-from shared.web.staff import require_staff, sign_in_router
+from shared.web.staff import sign_in_router
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+
+
 router = APIRouter(tags=["council review pages"], include_in_schema=False)
-OfficerPage = Annotated[Principal, Depends(require_staff("council"))]
+OfficerPage = Annotated[Principal, Depends(page_caller("council"))]
 KEEP_APART = "keep_apart"
 MAX_REASON = 2000
 
@@ -51,6 +54,13 @@ def install(app: FastAPI, settings: RegistrySettings) -> PageRenderer:
         secret=settings.token_secret,
     )
     app.state.staff_pages = renderer
+
+    @app.exception_handler(PageRefused)
+    async def refused(request: Request, error: PageRefused) -> Response:
+        title = "You cannot see this page" if error.status_code == 403 else "Sign in again"
+        context = {"title": title, "message": error.message}
+        return renderer.render(request, "refused.html", context, status_code=error.status_code)
+
     app.include_router(router)
     app.include_router(gp.pages)
     app.include_router(sign_in_router(renderer, after="/staff/reviews"))
