@@ -2,8 +2,9 @@
 
 One process runs the Kafka consumer (decides and records messages), the dispatcher (sends
 them), the outbox relay (publishes ``notification.*``) and the HTTP API (staff view, delivery
-receipts, unsubscribe). The dispatcher starts after the runtime and stops before it, from the
-app's lifespan or from :meth:`Notifications.start` / :meth:`Notifications.stop` in tests.
+receipts, unsubscribe). The dispatcher is the app's background job (``http_app(background=
+...)``, as the referrals' overdue sweep is): it starts after the runtime and stops before it.
+Tests that run the service without serving HTTP use :meth:`Notifications.start` / ``stop``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -43,6 +44,7 @@ from services.notifications.settings import NotificationsSettings
 from shared import topics
 from shared.clock import Clock, SystemClock
 from shared.events import OUTBOUND_BODIES, parse_event
+from shared.messaging.leadership import Leadership
 from shared.messaging.outbox import AfterPublishHook
 from shared.messaging.processor import EventProcessor
 from shared.runtime import ServiceRuntime, http_app
@@ -72,10 +74,13 @@ class Notifications:
         return self.app.state.unit_of_work()  # type: ignore[no-any-return]
 
     async def start(self) -> None:
-        """Start the runtime (database, broker, relay), then the dispatcher."""
+        """Start the runtime (database, broker, relay), then the dispatcher (as the app's
+        lifespan does, for tests that do not serve HTTP)."""
         await self.runtime.start()
         if self.settings.dispatch and self._task is None:
-            self._task = asyncio.create_task(self.dispatcher.run(), name="dispatcher")
+            self._task = asyncio.create_task(
+                dispatch_until_stopped(self.dispatcher, self.providers), name="dispatcher"
+            )
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -83,9 +88,21 @@ class Notifications:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        for provider in {id(p): p for p in self.providers.values()}.values():
-            await provider.close()
+        await close_providers(self.providers)
         await self.runtime.stop()
+
+
+async def dispatch_until_stopped(dispatcher: Dispatcher, providers: Mapping[str, Provider]) -> None:
+    """The dispatcher until cancelled; then the providers' kept-open connections are closed."""
+    try:
+        await dispatcher.run()
+    finally:
+        await close_providers(providers)
+
+
+async def close_providers(providers: Mapping[str, Provider]) -> None:
+    for provider in {id(p): p for p in providers.values()}.values():  # Notify may serve both
+        await provider.close()
 
 
 def build_providers(settings: NotificationsSettings, clock: Clock) -> dict[str, Provider]:
@@ -175,12 +192,9 @@ def bootstrap(
     providers = dict(providers) if providers is not None else build_providers(settings, clock)
 
     def unit_of_work() -> NotificationsUnitOfWork:
-        return NotificationsUnitOfWork(
-            runtime.sessions,
-            runtime.relay.wake,
-            settings.kafka_topic_namespace,
-            on_queued=lambda: dispatcher.wake(),  # bound below, before any commit
-        )
+        uow = runtime.unit_of_work(NotificationsUnitOfWork)
+        uow.on_ready = dispatcher.wake  # a message is ready: send it now, not at the next poll
+        return uow
 
     codes = SigninCodes(
         signin_templates(),
@@ -200,7 +214,9 @@ def bootstrap(
         ),
         batch_size=settings.dispatch_batch,
         poll_seconds=settings.dispatch_poll_seconds,
-        engine=runtime.engine,
+        leadership=Leadership(
+            runtime.engine, "notifications-dispatcher", poll_seconds=settings.dispatch_poll_seconds
+        ),
         reveal=codes.reveal,
     )
     handlers, batch_handlers = make_handlers(policy)
@@ -219,26 +235,21 @@ def bootstrap(
         partial(parse_event, accepted=SIGNIN_EVENTS),
     )
     kafka.register_subscribers(runtime.broker, processor, settings, signin_processor)
+
+    async def dispatch() -> None:
+        await dispatch_until_stopped(dispatcher, providers)
+
     app = http_app(
         runtime,
         title="Carers Connect notifications",
         description="Email and SMS to carers, with consent, and never the same message twice.",
+        background=[dispatch] if settings.dispatch else [],
     )
     service = Notifications(settings, runtime, processor, dispatcher, providers, clock, app)
-    app.state.unit_of_work = unit_of_work
+    app.state.unit_of_work = unit_of_work  # entrypoints/deps.py: UnitOfWork, Clock, callers
     app.state.clock = clock
     app.state.callback_token = settings.callback_token
     app.state.unsubscribe_secret = unsubscribe_secret
     app.state.help_phone = settings.help_phone
     app.include_router(http.router)
-
-    @contextlib.asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        await service.start()
-        try:
-            yield
-        finally:
-            await service.stop()
-
-    app.router.lifespan_context = lifespan  # the runtime's own, plus the dispatcher
     return service

@@ -18,19 +18,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import json
 import logging
-import zlib
 from collections.abc import Awaitable, Callable
 
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import delete, select, text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.events.binary import STRUCTURED_HEADERS
 from shared.faults import failpoint
+from shared.messaging.authorisation import KafkaDenials
+from shared.messaging.leadership import Leadership, StoppedWaiting
 from shared.messaging.tables import OutboxRecord
 
 log = logging.getLogger(__name__)
@@ -50,10 +50,6 @@ def _headers(stored: str | None, value: bytes | None) -> list[tuple[str, bytes]]
     return list(STRUCTURED_HEADERS) if value is not None else None
 
 
-class _Stopping(Exception):
-    """Raised while waiting for the relay lock when the relay is asked to stop."""
-
-
 class OutboxRelay:
     """Moves outbox rows to Kafka. Start with :meth:`run`; :meth:`wake` after a commit."""
 
@@ -67,14 +63,22 @@ class OutboxRelay:
         batch_size: int = 1000,
         poll_seconds: float = 0.5,
         after_publish: AfterPublishHook | None = None,
+        denials: KafkaDenials | None = None,
     ) -> None:
         self._engine = engine
         self._sessions = session_factory
         self._producer = producer
-        self._lock_id = zlib.crc32(lock_name.encode()) & 0x7FFFFFFF
+        self._leadership = Leadership(  # shared with the notifications dispatcher
+            engine,
+            lock_name,
+            file_suffix="relay-lock",
+            poll_seconds=poll_seconds,
+            stopping=lambda: self._stopping,
+        )
         self._batch_size = batch_size
         self._poll_seconds = poll_seconds
         self._after_publish = after_publish
+        self.denials = denials if denials is not None else KafkaDenials()
         self._wake = asyncio.Event()
         self.published = 0
         self.was_leader = False
@@ -91,7 +95,7 @@ class OutboxRelay:
         """Publish until stopped (or cancelled); only while holding the relay lock."""
         while not self._stopping:
             try:
-                async with self._leadership():
+                async with self._leadership.held():
                     if self._stopping and not self.was_leader:
                         return  # became leader only as we stop: leave the rows to the next
                     self.was_leader = True
@@ -99,11 +103,13 @@ class OutboxRelay:
                     return
             except asyncio.CancelledError:
                 raise
-            except _Stopping:
+            except StoppedWaiting:
                 return
-            except Exception:
-                log.exception("outbox relay failed; retrying in 1 s")
-                await asyncio.sleep(1)
+            except Exception as error:
+                # A denied topic is logged once (there), then retried with back-off.
+                if not self.denials.notice(error, "write"):
+                    log.exception("outbox relay failed; retrying in 1 s")
+                await asyncio.sleep(self.denials.retry_delay(error))
 
     async def stop(self, task: asyncio.Task[None], within_seconds: float = 10) -> None:
         """Publish what is pending and stop, still holding the lock; then the task ends.
@@ -172,55 +178,6 @@ class OutboxRelay:
                 await session.execute(delete(OUTBOX).where(OUTBOX.c.id.in_(ids)))
             await session.commit()
         self.published += len(ids)
+        if self.denials:  # something was denied: what just went through is allowed again
+            self.denials.allowed("topic", {row[1] for row in rows}, "write")
         return len(ids)
-
-    @contextlib.asynccontextmanager
-    async def _leadership(self):  # type: ignore[no-untyped-def]
-        if self._engine.dialect.name == "sqlite":
-            async with self._sqlite_leadership():
-                yield
-            return
-        if self._engine.dialect.name != "postgresql":
-            yield
-            return
-        async with self._engine.connect() as connection:
-            await self._acquire(connection)
-            try:
-                yield
-            finally:
-                await connection.execute(
-                    text("SELECT pg_advisory_unlock(:id)"), {"id": self._lock_id}
-                )
-
-    @contextlib.asynccontextmanager
-    async def _sqlite_leadership(self):  # type: ignore[no-untyped-def]
-        """One relay per SQLite file, across processes: an exclusive lock on a side file."""
-        database = self._engine.url.database
-        if not database or database == ":memory:":
-            yield
-            return
-        with open(f"{database}.relay-lock", "a+b") as handle:  # noqa: ASYNC230 - tiny, local
-            while True:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if self._stopping:
-                        raise _Stopping() from None
-                    await asyncio.sleep(self._poll_seconds)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
-
-    async def _acquire(self, connection: AsyncConnection) -> None:
-        while True:
-            got = await connection.scalar(
-                text("SELECT pg_try_advisory_lock(:id)"), {"id": self._lock_id}
-            )
-            await connection.commit()
-            if got:
-                return
-            if self._stopping:
-                raise _Stopping()
-            await asyncio.sleep(self._poll_seconds)

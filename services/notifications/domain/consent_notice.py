@@ -21,9 +21,10 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from services.notifications.domain.model import STAFF_CHANNELS, Contact, Decision, Status
+from services.notifications.domain.model import STAFF_CHANNELS, Contact, Decision
 from services.notifications.domain.planning import STAFF_INSTRUCTIONS, Composed, Plan
 from services.notifications.domain.quiet_hours import QuietHours
+from services.notifications.domain.send_record import Status
 from services.notifications.domain.templates import TemplateSet
 
 TEMPLATE_ID = "consent-widened"

@@ -1,9 +1,9 @@
-"""Telling a carer something: whether we may, on which channel, and what a status change means.
+"""Telling a carer something: whether we may, on which channel, and how to stop email.
 
 Pure decisions (contract 4.4): only a carer who consented to contact is told; the channel is
 the first of their ordered ``contact_channels`` that we can use; post and phone become a task
-for staff rather than a message. One notification per (event, template, recipient): the
-idempotency key below is what makes "never the same message twice" a database constraint.
+for staff rather than a message. What then happens to a message (its statuses, receipts, the
+never-twice key) is the send record's, in ``send_record.py``.
 """
 
 from __future__ import annotations
@@ -19,31 +19,8 @@ DEFAULT_TRIGGERS: dict[str, str] = {
 }
 """Which event tells the carer what (template id); the council may configure more."""
 
-MESSAGE_CHANNELS = ("email", "sms")
 STAFF_CHANNELS = ("post", "phone")
 SOURCE = "urn:carers:notifications"
-
-
-class Status:
-    """Where a notification is. Strings, because they are stored and shown to staff as is."""
-
-    AWAITING_CONTACT = "awaiting-contact"  # decided to tell; contact details not here yet
-    NOT_SENT = "not-sent"  # no consent, or no channel we can use: the reason says which
-    STAFF_TASK = "staff-task"  # post or phone: a person sends it
-    PENDING = "pending"  # ready; not before ``not_before`` (quiet hours, backoff)
-    CLAIMED = "claimed"  # the dispatcher took it: the provider may have it (look up first)
-    SENT = "sent"  # the provider accepted it
-    SENDING = "sending"  # the provider says it is on its way (delivery receipt)
-    DELIVERED = "delivered"
-    PERMANENT_FAILURE = "permanent-failure"
-    TEMPORARY_FAILURE = "temporary-failure"
-    TECHNICAL_FAILURE = "technical-failure"
-    CANCELLED = "cancelled"  # consent withdrawn, unsubscribed or erased before it went
-
-    FAILURES = frozenset({PERMANENT_FAILURE, TEMPORARY_FAILURE, TECHNICAL_FAILURE})
-    RECEIPTS = frozenset({SENDING, DELIVERED} | FAILURES)
-    FINAL = frozenset({DELIVERED, NOT_SENT, STAFF_TASK, CANCELLED} | FAILURES)
-    UNSENT = frozenset({AWAITING_CONTACT, PENDING})  # may still be cancelled
 
 
 @dataclass(frozen=True)
@@ -102,52 +79,6 @@ def choose_channel(contact: Contact) -> Decision:
     if contact.email_opted_out and "email" in contact.channels:
         return Decision(reason="the carer unsubscribed from email and has no other channel")
     return Decision(reason="no usable contact channel")
-
-
-def idempotency_key(event_id: str, template_id: str, recipient: str) -> str:
-    """One send per (event, template, recipient), stable across restarts and replays."""
-    return hashlib.sha256(f"{event_id}|{template_id}|{recipient}".encode()).hexdigest()
-
-
-# -- delivery receipts -------------------------------------------------------------------------
-
-EVENT_FOR_STATUS = {
-    Status.SENT: "notification.sent",
-    Status.DELIVERED: "notification.delivered",
-    **{failure: "notification.failed" for failure in Status.FAILURES},
-}
-
-
-@dataclass(frozen=True)
-class Transition:
-    """The status to record and the events to publish, in order; ``status`` None: no change."""
-
-    status: str | None
-    events: tuple[str, ...] = ()
-
-
-def receipt_transition(current: str, reported: str) -> Transition:
-    """What a provider's receipt (``sending``, ``delivered``, ``*-failure``) does to a record.
-
-    A receipt can overtake the dispatcher: the provider accepted, called back, and only then
-    did we record ``sent`` (or we crashed in between). Then the receipt records the send too,
-    publishing ``notification.sent`` before the outcome, so partners see them in order and the
-    dispatcher, finding the record no longer ``claimed``, publishes nothing more. A repeated or
-    stale receipt changes nothing: an outcome is never overwritten.
-    """
-    if reported not in Status.RECEIPTS:
-        raise ValueError(f"status: {reported!r} is not a delivery status")
-    if current in Status.FINAL or current == reported:
-        return Transition(None)
-    if current in (Status.CLAIMED, Status.PENDING):
-        events: tuple[str, ...] = ("notification.sent",)
-        if reported in EVENT_FOR_STATUS:
-            events += (EVENT_FOR_STATUS[reported],)
-        return Transition(reported, events)
-    if current in (Status.SENT, Status.SENDING):
-        event = EVENT_FOR_STATUS.get(reported)
-        return Transition(reported, (event,) if event else ())
-    return Transition(None)
 
 
 # -- unsubscribing -----------------------------------------------------------------------------

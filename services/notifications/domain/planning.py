@@ -11,8 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from services.notifications.domain.model import Contact, Status, choose_channel
+from services.notifications.domain.model import Contact, choose_channel
 from services.notifications.domain.quiet_hours import QuietHours
+from services.notifications.domain.send_record import Status
 from services.notifications.domain.templates import Template, TemplateSet
 
 STAFF_INSTRUCTIONS = {

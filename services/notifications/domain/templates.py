@@ -54,9 +54,6 @@ class Template:
     def name(self) -> str:
         return f"{self.language}/{self.id}.{self.variant}"
 
-    def placeholders(self) -> set[str]:
-        return set(PLACEHOLDER.findall(self.body)) | set(PLACEHOLDER.findall(self.subject or ""))
-
     def render(self, values: Mapping[str, str]) -> tuple[str | None, str]:
         """(subject, body) with every placeholder filled; a missing value is an error."""
 

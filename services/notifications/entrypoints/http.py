@@ -13,22 +13,26 @@
 
 from __future__ import annotations
 
-import hmac
 from datetime import datetime
 from html import escape
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
+from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
-from services.notifications.adapters.orm import ReadAuditRow
-from services.notifications.domain.model import carer_for_unsubscribe_token
+from services.notifications.entrypoints.deps import (
+    Clock,
+    HelpPhone,
+    Notify,
+    Staff,
+    UnitOfWork,
+    UnsubscribingCarer,
+)
+from services.notifications.service_layer.reads import notifications_seen_by
 from services.notifications.service_layer.receipts import apply_receipt, unsubscribe_from_email
-from shared.auth import Principal, require_role
 
 router = APIRouter(tags=["notifications"])
-Staff = Annotated[Principal, Depends(require_role("council", "admin"))]
 
 
 class NotificationPublic(BaseModel):
@@ -68,7 +72,7 @@ class DeliveryReceipt(BaseModel):
 
 @router.get("/notifications", summary="Messages to one carer (or in one status), with status")
 async def list_notifications(
-    request: Request,
+    uow: UnitOfWork,
     principal: Staff,
     carer_id: Annotated[str | None, Query(min_length=1)] = None,
     status_: Annotated[str | None, Query(alias="status", min_length=1)] = None,
@@ -84,46 +88,21 @@ async def list_notifications(
                 }
             ],
         )
-    async with request.app.state.unit_of_work() as uow:
-        rows = await uow.notifications_for(carer_id, status_)
-        uow.audit(
-            ReadAuditRow(
-                subject=principal.subject,
-                role=principal.role,
-                org=principal.org,
-                action="list_for_carer" if carer_id is not None else "list_by_status",
-                carer_id=carer_id[:36] if carer_id is not None else None,
-                outcome="allowed",
-            )
-        )
-        await uow.commit()
-    return [NotificationPublic.model_validate(row, from_attributes=True) for row in rows]
-
-
-def _callback_token(request: Request, authorization: str | None) -> None:
-    expected = f"Bearer {request.app.state.callback_token}"
-    if authorization is None or not hmac.compare_digest(authorization.encode(), expected.encode()):
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "a valid bearer token is required",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+    records = await notifications_seen_by(uow, principal, carer_id, status_)
+    return [NotificationPublic.model_validate(r, from_attributes=True) for r in records]
 
 
 @router.post("/notifications/receipts", summary="Delivery receipt from GOV.UK Notify")
 async def receive_receipt(
-    request: Request,
-    receipt: DeliveryReceipt,
-    authorization: Annotated[str | None, Header()] = None,
+    receipt: DeliveryReceipt, _notify: Notify, uow: UnitOfWork, clock: Clock
 ) -> dict[str, bool]:
-    _callback_token(request, authorization)
-    async with request.app.state.unit_of_work() as uow:
+    async with uow:
         found = await apply_receipt(
             uow,
             reference=receipt.reference,
             provider_id=receipt.id,
             reported=receipt.status,
-            now=request.app.state.clock.now(),
+            now=clock.now(),
         )
     if not found:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "reference: no such notification")
@@ -143,16 +122,8 @@ def _page(title: str, content: str, code: int = 200) -> HTMLResponse:
     return HTMLResponse(_PAGE.format(title=escape(title), content=content), code)
 
 
-def _carer(request: Request, token: str) -> str:
-    carer_id = carer_for_unsubscribe_token(request.app.state.unsubscribe_secret, token)
-    if carer_id is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "this link is not valid")
-    return carer_id
-
-
 @router.get("/unsubscribe/{token}", response_class=HTMLResponse, include_in_schema=False)
-async def unsubscribe_page(request: Request, token: str) -> HTMLResponse:
-    _carer(request, token)
+async def unsubscribe_page(token: str, _carer: UnsubscribingCarer) -> HTMLResponse:
     return _page(
         "Stop getting emails from us",
         "<p>We will stop sending you emails. We may still send a text or a letter if you "
@@ -163,12 +134,13 @@ async def unsubscribe_page(request: Request, token: str) -> HTMLResponse:
 
 
 @router.post("/unsubscribe/{token}", response_class=HTMLResponse, include_in_schema=False)
-async def unsubscribe(request: Request, token: str) -> HTMLResponse:
-    carer_id = _carer(request, token)
-    async with request.app.state.unit_of_work() as uow:
-        await unsubscribe_from_email(uow, carer_id, request.app.state.clock.now())
+async def unsubscribe(
+    carer_id: UnsubscribingCarer, uow: UnitOfWork, clock: Clock, help_phone: HelpPhone
+) -> HTMLResponse:
+    async with uow:
+        await unsubscribe_from_email(uow, carer_id, clock.now())
     return _page(
         "You will not get emails from us",
         "<p>We have stopped your emails. To start them again, call us on "
-        f"{escape(request.app.state.help_phone)}.</p>",
+        f"{escape(help_phone)}.</p>",
     )

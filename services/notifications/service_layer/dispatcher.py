@@ -13,9 +13,10 @@ One send, step by step, and what a crash at each step leads to:
    outbox, in one transaction. Crash after that (``notifications.after_recording``): nothing
    is repeated; the relay publishes the queued event when the service is back.
 
-Only one dispatcher runs per database (a PostgreSQL advisory lock, as the outbox relay takes),
-because Notify's rate limit is per API key: two dispatchers with a bucket each would send
-twice the limit. Timeouts and 5xx are retried with backoff and jitter, always after a lookup;
+Only one dispatcher runs per database (:mod:`shared.messaging.leadership`, the lock the outbox
+relay takes: an advisory lock on PostgreSQL, a file lock on SQLite), because Notify's rate
+limit is per API key: two dispatchers with a bucket each would send twice the limit.
+Timeouts and 5xx are retried with backoff and jitter, always after a lookup;
 429s drain the token bucket; 4xx and SMTP 5xx are permanent and published as
 ``notification.failed``.
 """
@@ -26,16 +27,13 @@ import asyncio
 import contextlib
 import logging
 import random
-import zlib
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import Row
 
-from services.notifications.adapters.orm import NotificationRow
 from services.notifications.adapters.providers.base import (
     Accepted,
     LookupUnavailable,
@@ -43,14 +41,15 @@ from services.notifications.adapters.providers.base import (
     Provider,
     ProviderError,
 )
-from services.notifications.domain.model import Status
 from services.notifications.domain.quiet_hours import QuietHours
 from services.notifications.domain.retry import RetryPolicy, SendFailure, scrub
 from services.notifications.domain.secrets import withhold
-from services.notifications.service_layer.events import publish, publish_sent
+from services.notifications.domain.send_record import SendRecord, Status
+from services.notifications.service_layer.events import publish_owed, publish_sent
 from services.notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 from shared.clock import Clock
 from shared.faults import failpoint
+from shared.messaging.leadership import Leadership
 
 log = logging.getLogger(__name__)
 # (subject, body, secret) a claimed record is sent with: a sign-in code is put back in here.
@@ -90,7 +89,7 @@ class Dispatcher:
         retry: RetryPolicy | None = None,
         batch_size: int = 100,
         poll_seconds: float = 1.0,
-        engine: AsyncEngine | None = None,
+        leadership: Leadership | None = None,
         rand: Callable[[], float] = random.random,
         reveal: Reveal | None = None,
     ) -> None:
@@ -102,7 +101,7 @@ class Dispatcher:
         self._retry = retry or RetryPolicy()
         self._batch_size = batch_size
         self._poll_seconds = poll_seconds
-        self._engine = engine
+        self._leadership = leadership
         self._rand = rand
         self._reveal = reveal
         self._secrets: dict[str, str] = {}  # notification id -> code, only while in flight
@@ -118,7 +117,7 @@ class Dispatcher:
         """Dispatch until cancelled; after any failure, start again from recovery."""
         while True:
             try:
-                async with self._leadership():
+                async with self._leading():
                     await self.recover()
                     await self._loop()
             except asyncio.CancelledError:
@@ -130,7 +129,7 @@ class Dispatcher:
     async def recover(self) -> int:
         """Claimed records from before a restart: the provider may have them (look up first)."""
         async with self._uow() as uow:
-            released = await uow.release_claimed()
+            released = await uow.sends.release_claimed()
             await uow.commit()
         if released:
             log.warning("%d sends were interrupted; each is looked up before any resend", released)
@@ -162,9 +161,9 @@ class Dispatcher:
         """As :meth:`dispatch_once`; with nothing due, also when the next record will be."""
         now = self._clock.now()
         async with self._uow() as uow:
-            rows, found = await uow.claim_due(now, self._batch_size, self._provider_names)
+            rows, found = await uow.sends.claim_due(now, self._batch_size, self._provider_names)
             if not found:
-                return 0, await uow.next_due_time()
+                return 0, await uow.sends.next_due_time()
             await uow.commit()
         if not rows:
             return found, None
@@ -229,68 +228,45 @@ class Dispatcher:
             # Only records still claimed are recorded: a delivery receipt (or an erasure) may
             # have overtaken us; it recorded the send and published its events, so recording
             # again would duplicate them.
-            recorded = await uow.mark_sent(sent, now)
-            for record in recorded:
-                publish_sent(uow, record)
+            recorded = await uow.sends.mark_sent(sent, now)
+            for row in recorded:
+                publish_sent(uow, row)
             if failed:
-                rows = await uow.claimed([o.notification_id for o in failed])
-                by_id = {r.notification_id: r for r in rows if r.status == Status.CLAIMED}
+                records = await uow.sends.claimed([o.notification_id for o in failed])
+                by_id = {r.notification_id: r for r in records if r.status == Status.CLAIMED}
                 for outcome in failed:
-                    row = by_id.get(outcome.notification_id)
-                    if row is None:
+                    record = by_id.get(outcome.notification_id)
+                    if record is None:
                         continue
                     assert outcome.failure is not None
-                    row.updated_at = now
                     reason = scrub(outcome.failure.reason, recipients[outcome.notification_id])
                     reason = withhold(reason, self._secrets.get(outcome.notification_id, ""))
-                    self._record_failure(uow, row, outcome, reason, now)
+                    self._record_failure(record, outcome, reason, now)
+                    publish_owed(uow, record)
             await uow.commit()
         self.sent += len(recorded)
 
     def _record_failure(
-        self,
-        uow: NotificationsUnitOfWork,
-        row: NotificationRow,
-        outcome: Outcome,
-        reason: str,
-        now: datetime,
+        self, record: SendRecord, outcome: Outcome, reason: str, now: datetime
     ) -> None:
+        """Retry later (with backoff, a text not in quiet hours), or fail it for good."""
         failure = outcome.failure
         assert failure is not None
-        row.reason = reason
         if outcome.final_status is None and failure.retryable:
-            if not self._retry.gives_up_after(row.attempts):
-                when = now + timedelta(seconds=self._retry.delay(row.attempts, self._rand))
-                if row.channel == "sms":
+            if not self._retry.gives_up_after(record.attempts):
+                when = now + timedelta(seconds=self._retry.delay(record.attempts, self._rand))
+                if record.channel == "sms":
                     when = self._quiet_hours.next_allowed(when)  # a retry is still a text
-                row.status, row.not_before, row.uncertain = Status.PENDING, when, failure.uncertain
-                uow.queued()
+                record.retry(when, reason, uncertain=failure.uncertain, now=now)
                 return
-            row.reason = scrub(f"gave up after {row.attempts} attempts; last: {reason}")
-        row.status = outcome.final_status or (
+            reason = scrub(f"gave up after {record.attempts} attempts; last: {reason}")
+        outcome_status = outcome.final_status or (
             Status.TECHNICAL_FAILURE if failure.retryable else Status.PERMANENT_FAILURE
         )
-        row.completed_at = now
-        publish(uow, row, "notification.failed")
+        record.fail(outcome_status, reason, now)
 
-    @contextlib.asynccontextmanager
-    async def _leadership(self) -> AsyncIterator[None]:
-        """On PostgreSQL, hold an advisory lock while dispatching: one dispatcher per key."""
-        if self._engine is None or self._engine.dialect.name != "postgresql":
-            yield
-            return
-        lock_id = zlib.crc32(b"notifications-dispatcher") & 0x7FFFFFFF
-        async with self._engine.connect() as connection:
-            while not await connection.scalar(
-                text("SELECT pg_try_advisory_lock(:id)"), {"id": lock_id}
-            ):
-                await connection.commit()
-                await asyncio.sleep(self._poll_seconds)
-            await connection.commit()
-            try:
-                yield
-            finally:
-                with contextlib.suppress(Exception):
-                    await connection.execute(
-                        text("SELECT pg_advisory_unlock(:id)"), {"id": lock_id}
-                    )
+    def _leading(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """Dispatch only while leading: one dispatcher per database (see module docstring)."""
+        if self._leadership is None:
+            return contextlib.nullcontext()
+        return self._leadership.held()

@@ -10,8 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from services.notifications.adapters.orm import NotificationRow
 from services.notifications.domain.model import SOURCE
+from services.notifications.domain.send_record import SendRecord
 from services.notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 from shared import topics
 from shared.events import (
@@ -30,7 +30,7 @@ _BODIES: dict[str, type[BaseModel]] = {
 
 
 def notification_event(
-    row: NotificationRow, event_type: str, *, reason: str | None = None
+    row: SendRecord, event_type: str, *, reason: str | None = None
 ) -> CloudEvent:
     fields: dict[str, object] = {
         "notification_id": row.notification_id,
@@ -45,18 +45,17 @@ def notification_event(
     return CloudEvent.new(event_type, SOURCE, row.carer_id, body)
 
 
-def publish(
-    uow: NotificationsUnitOfWork, row: NotificationRow, event_type: str, reason: str | None = None
-) -> None:
-    """Queue the event in this transaction (the outbox); keyed by carer for ordering."""
-    uow.publish(
-        topics.NOTIFICATIONS, row.carer_id, notification_event(row, event_type, reason=reason)
-    )
+def publish_owed(uow: NotificationsUnitOfWork, record: SendRecord) -> None:
+    """Queue the events the record's moves owe partners, in order, in this transaction (the
+    outbox), keyed by carer for ordering; then it owes none."""
+    for event_type in record.events:
+        uow.publish(topics.NOTIFICATIONS, record.carer_id, notification_event(record, event_type))
+    record.events.clear()
 
 
 def publish_sent(uow: NotificationsUnitOfWork, row: Any) -> None:
     """``notification.sent`` for a record read as columns (the dispatcher's hot path): the
-    same event as :func:`publish` writes, without building the envelope model."""
+    same event as :func:`publish_owed` writes, without building the envelope model."""
     body = NotificationSent(
         notification_id=row.notification_id,
         carer_id=row.carer_id,

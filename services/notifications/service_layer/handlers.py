@@ -14,16 +14,11 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.notifications.adapters.orm import NotificationRow
 from services.notifications.domain.consent_notice import TEMPLATE_ID as CONSENT_NOTICE
-from services.notifications.domain.model import (
-    Contact,
-    Status,
-    idempotency_key,
-    unsubscribe_token,
-)
+from services.notifications.domain.model import Contact, unsubscribe_token
 from services.notifications.domain.planning import Plan, plan_notification
 from services.notifications.domain.quiet_hours import QuietHours
+from services.notifications.domain.send_record import SendRecord, Status, idempotency_key
 from services.notifications.domain.templates import TemplateSet
 from services.notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 from shared.clock import Clock
@@ -35,6 +30,8 @@ Event = tuple[CloudEvent, Any]
 Handler = Callable[[CloudEvent, Any, NotificationsUnitOfWork], Awaitable[None]]
 BatchHandler = Callable[[list[Event], NotificationsUnitOfWork], Awaitable[None]]
 CONTACT_EVENTS = ("carer.registered", "carer.updated")
+WITHDRAWN = "the carer withdrew consent to contact"
+ERASED = "the carer's details were erased"
 
 
 @dataclass(frozen=True)
@@ -78,47 +75,22 @@ class NotificationPolicy:
         )
 
 
-def plan_values(plan: Plan) -> dict[str, Any]:
-    """The columns of a send record that a plan decides."""
-    values: dict[str, Any] = {
-        "status": plan.status,
-        "channel": plan.channel,
-        "reason": plan.reason,
-        "recipient": plan.recipient,
-        "not_before": plan.not_before,
-    }
-    if plan.composed is not None:
-        template = plan.composed.template
-        values["template_version"] = template.version
-        values["variant"] = template.variant
-        values["language"] = template.language
-        values["subject"] = plan.composed.subject
-        values["body"] = plan.composed.body
-    return values
-
-
-def apply_plan(row: NotificationRow, plan: Plan, uow: NotificationsUnitOfWork) -> None:
-    for name, value in plan_values(plan).items():
-        setattr(row, name, value)
-    if plan.status == Status.PENDING:
-        uow.queued()
-
-
 async def remember_contacts(
     events: list[Event], uow: NotificationsUnitOfWork, policy: NotificationPolicy
 ) -> None:
     """On ``carer.registered``/``carer.updated``: keep how (and whether) to reach each carer,
     plan messages that were waiting for these details, and cancel unsent ones if the carer
     withdrew consent to contact. Set-at-a-time: a burst of registrations is three queries."""
-    contacts = await uow.save_contacts(Contact.from_registry(e.data) for e, _ in events)
+    contacts = await uow.contact_book.save(Contact.from_registry(e.data) for e, _ in events)
     by_carer = {c.carer_id: c for c in contacts}
-    waiting = frozenset({Status.PENDING, Status.AWAITING_CONTACT})
-    for row in await uow.unsent_for(by_carer, waiting):
-        contact = by_carer[row.carer_id]
-        if row.status == Status.AWAITING_CONTACT:
-            apply_plan(row, policy.plan(contact, row.template_id, json.loads(row.context)), uow)
-        elif not contact.may_contact and row.template_id not in policy.safeguards:
-            row.status, row.reason = Status.CANCELLED, "the carer withdrew consent to contact"
+    now = policy.clock.now()
+    for record in await uow.sends.unsent_for(by_carer, Status.UNSENT):
+        contact = by_carer[record.carer_id]
+        if record.status == Status.AWAITING_CONTACT:
+            context = json.loads(record.context)
+            record.plan(policy.plan(contact, record.template_id, context), now)
+        elif not contact.may_contact and record.template_id not in policy.safeguards:
+            record.cancel(WITHDRAWN, now)
 
 
 async def notify_carers(
@@ -135,8 +107,8 @@ async def notify_carers(
     keyed = {idempotency_key(e.id, template_id, body.carer_id): (e, body) for e, body in events}
     # Why: the inbox stops a redelivered (source, id); this stops a second record for the same
     # event however it arrives again (a replay from another source, a re-run of the topic).
-    done = await uow.existing_keys(keyed)
-    contacts = await uow.contacts(body.carer_id for _, body in events)
+    done = await uow.sends.existing_keys(keyed)
+    contacts = await uow.contact_book.get(body.carer_id for _, body in events)
     records = []
     for key, (envelope, body) in keyed.items():
         if key in done:
@@ -147,7 +119,7 @@ async def notify_carers(
             **{"cloudevents.event_id": envelope.id},
         ):
             records.append(_plan_one(key, envelope, body, template_id, contacts, policy))
-    await uow.insert_notifications(records)
+    await uow.sends.add(records)
 
 
 def _plan_one(
@@ -155,57 +127,43 @@ def _plan_one(
     envelope: CloudEvent,
     body: Any,
     template_id: str,
-    contacts: dict[str, Any],
+    contacts: dict[str, Contact],
     policy: NotificationPolicy,
-) -> dict[str, Any]:
-    """One due message's send record (as columns), planned now if the carer's details are
-    known. Columns, not an ORM object: at thousands a second, building the object cost more
-    than deciding the message."""
-    context = {
+    context: dict[str, Any] | None = None,
+) -> SendRecord:
+    """One due message's send record, planned now if the carer's details are known (a plain
+    object, inserted as columns: at thousands a second an ORM object cost more than deciding
+    the message). ``context``: the event's non-personal facts, a referral's by default."""
+    context = context or {
         "event_type": envelope.type,
         "referral_id": getattr(body, "referral_id", None),
         "service": getattr(body, "service", None),
     }
-    record = _record(key, envelope, body.carer_id, template_id, context)
+    record = _owed(key, envelope, body.carer_id, template_id, context)
     contact = contacts.get(body.carer_id)
     if contact is not None:
-        record.update(plan_values(policy.plan(contact, template_id, context)))
+        record.plan(policy.plan(contact, template_id, context), record.created_at or utcnow())
     return record
 
 
-def _record(
+def _owed(
     key: str, envelope: CloudEvent, carer_id: str, template_id: str, context: dict[str, Any]
-) -> dict[str, Any]:
-    """A send record's columns, waiting for the carer's contact details until planned."""
+) -> SendRecord:
+    """A new send record, ``awaiting-contact`` until planned. Its times say when the row was
+    written (the database's clock), not what the policy's clock decided."""
     now = utcnow()
-    return {
-        "notification_id": str(uuid.uuid4()),
-        "idempotency_key": key,
-        "carer_id": carer_id,
-        "event_id": envelope.id,
-        "event_type": envelope.type,
-        "referral_id": context.get("referral_id"),
-        "context": json.dumps(context),
-        "template_id": template_id,
-        "template_version": 0,
-        "variant": None,
-        "language": None,
-        "channel": "none",
-        "status": Status.AWAITING_CONTACT,
-        "reason": "waiting for the carer's contact details",
-        "recipient": None,
-        "subject": None,
-        "body": None,
-        "not_before": None,
-        "attempts": 0,
-        "uncertain": False,
-        "provider": None,
-        "provider_reference": None,
-        "created_at": now,
-        "updated_at": now,
-        "sent_at": None,
-        "completed_at": None,
-    }
+    return SendRecord(
+        notification_id=str(uuid.uuid4()),
+        idempotency_key=key,
+        carer_id=carer_id,
+        event_id=envelope.id,
+        event_type=envelope.type,
+        template_id=template_id,
+        referral_id=context.get("referral_id"),
+        context=json.dumps(context),
+        created_at=now,
+        updated_at=now,
+    )
 
 
 async def forget_carer(
@@ -213,8 +171,8 @@ async def forget_carer(
 ) -> None:
     """On ``carer.erased``: delete the contact details, clear personal data from the records
     and cancel anything not yet sent."""
-    await uow.delete_contact(body.carer_id)
-    await uow.erase_carer(body.carer_id, "the carer's details were erased")
+    await uow.contact_book.forget(body.carer_id)
+    await uow.sends.erase_carer(body.carer_id, ERASED)
 
 
 async def merge_carers(
@@ -222,8 +180,8 @@ async def merge_carers(
 ) -> None:
     """On ``carer.merged``: the merged record's messages now belong to the surviving carer,
     whose contact details arrive with the registry's ``carer.updated``."""
-    await uow.delete_contact(body.merged_carer_id)
-    await uow.reassign(body.merged_carer_id, body.carer_id)
+    await uow.contact_book.forget(body.merged_carer_id)
+    await uow.sends.reassign(body.merged_carer_id, body.carer_id)
 
 
 async def tell_of_widened_consent(
@@ -235,15 +193,11 @@ async def tell_of_widened_consent(
     partition, so they are normally here; if not, the notice waits for them."""
     template_id = CONSENT_NOTICE
     key = idempotency_key(envelope.id, template_id, body.carer_id)
-    if await uow.existing_keys([key]):
+    if await uow.sends.existing_keys([key]):
         return  # never twice: however the event arrives again
     context = {"event_type": envelope.type, "widened": body.model_dump(mode="json")}
-    contacts = await uow.contacts([body.carer_id])
-    record = _record(key, envelope, body.carer_id, template_id, context)
-    contact = contacts.get(body.carer_id)
-    if contact is not None:
-        record.update(plan_values(policy.plan(contact, template_id, context)))
-    await uow.insert_notifications([record])
+    contacts = await uow.contact_book.get([body.carer_id])
+    await uow.sends.add([_plan_one(key, envelope, body, template_id, contacts, policy, context)])
 
 
 def make_handlers(

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.notifications.domain.model import Status, receipt_transition
-from services.notifications.service_layer.events import publish
+from services.notifications.domain.send_record import Status
+from services.notifications.service_layer.events import publish_owed
 from services.notifications.service_layer.unit_of_work import NotificationsUnitOfWork
+
+UNSUBSCRIBED = "the carer unsubscribed from email"
 
 
 async def apply_receipt(
@@ -20,27 +22,18 @@ async def apply_receipt(
     """Record a provider's status for the message with our ``reference`` (or its own id).
 
     False when no such message is ours. Idempotent: a receipt repeated (providers retry
-    callbacks) or arriving late changes nothing and publishes nothing.
+    callbacks) or arriving late changes nothing and publishes nothing. The record is locked
+    while this runs, so a receipt racing the dispatcher's record of the same send waits for
+    it (or it for the receipt), and ``notification.sent`` is published once.
     """
-    row = await uow.notification_by_reference(reference) if reference else None
-    if row is None and provider_id:
-        row = await uow.notification_by_reference(provider_id)
-    if row is None:
+    record = await uow.sends.by_reference(reference) if reference else None
+    if record is None and provider_id:
+        record = await uow.sends.by_reference(provider_id)
+    if record is None:
         return False
-    transition = receipt_transition(row.status, reported)
-    if transition.status is None:
-        return True
-    if row.status in (Status.CLAIMED, Status.PENDING):
-        # The receipt overtook the dispatcher's record (or a crash hid it): record the send.
-        row.provider_reference = provider_id or row.provider_reference
-        row.sent_at, row.uncertain = now, False
-    row.status, row.updated_at = transition.status, now
-    if transition.status in Status.FINAL:
-        row.completed_at = now
-        row.reason = None if transition.status == Status.DELIVERED else f"provider: {reported}"
-    for event_type in transition.events:
-        publish(uow, row, event_type)
-    await uow.commit()
+    if record.receive(reported, provider_id, now):
+        publish_owed(uow, record)
+        await uow.commit()
     return True
 
 
@@ -52,11 +45,10 @@ async def unsubscribe_from_email(
     Their other channels (a text, a letter) still work: unsubscribing from email is not
     withdrawing consent to be told about their support.
     """
-    if not await uow.opt_out_of_email(carer_id):
+    if not await uow.contact_book.opt_out_of_email(carer_id):
         return False
-    for row in await uow.unsent_for(carer_id, frozenset({Status.PENDING})):
-        if row.channel == "email":
-            row.status, row.reason = Status.CANCELLED, "the carer unsubscribed from email"
-            row.updated_at = now
+    for record in await uow.sends.unsent_for(carer_id, frozenset({Status.PENDING})):
+        if record.channel == "email":
+            record.cancel(UNSUBSCRIBED, now)
     await uow.commit()
     return True

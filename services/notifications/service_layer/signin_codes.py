@@ -20,24 +20,27 @@ import json
 import math
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from services.notifications.adapters.orm import NotificationRow
 from services.notifications.adapters.template_files import load_templates
-from services.notifications.domain.model import Status, idempotency_key
+from services.notifications.domain.planning import Composed, Plan
 from services.notifications.domain.secrets import CODE_WITHHELD, reveal
+from services.notifications.domain.send_record import SendRecord, Status, idempotency_key
 from services.notifications.domain.templates import PLACEHOLDER, TemplateSet
 from services.notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 from shared.clock import Clock
 from shared.events import CloudEvent
 from shared.events.selfservice import SigninCodeRequested
+from shared.messaging.tables import utcnow
 from shared.signin_code import signin_code
 
 TEMPLATE_ID = "signin-code"
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "signin_templates"
 EVENT_TYPE = "selfservice.code_requested"
 ACCEPTED: dict[str, Any] = {EVENT_TYPE: SigninCodeRequested}
+EXPIRED = "the code expired before it could be sent"
 
 
 def signin_templates() -> TemplateSet:
@@ -70,44 +73,47 @@ class SigninCodes:
         key = idempotency_key(envelope.id, TEMPLATE_ID, request.carer_id)
         # Why: the inbox stops a redelivered (source, id); this stops a second code for the
         # same request however it arrives again (a replay of the topic, say).
-        if await uow.existing_keys([key]):
+        if await uow.sends.existing_keys([key]):
             return
         now = self.clock.now()
-        row = NotificationRow(
+        record = SendRecord(
             notification_id=str(uuid.uuid4()),
             idempotency_key=key,
             carer_id=request.carer_id,
             event_id=envelope.id,
             event_type=envelope.type,
-            context=json.dumps({"event_type": envelope.type, "challenge_id": request.challenge_id}),
             template_id=TEMPLATE_ID,
-            channel=request.channel,
-            status=Status.NOT_SENT,
-            reason="the code expired before it could be sent",
+            context=json.dumps({"event_type": envelope.type, "challenge_id": request.challenge_id}),
+            created_at=utcnow(),  # when the row was written, as every record says
+            updated_at=utcnow(),
         )
-        if request.expires_at > now:
-            template = self.templates.choose(
-                TEMPLATE_ID, request.channel, request.language, request.easy_read
-            )
-            minutes = math.ceil((request.expires_at - now).total_seconds() / 60)
-            subject, body = template.render(
-                {
-                    "code": CODE_WITHHELD,
-                    "minutes": str(max(1, minutes)),
-                    "given_name": (request.given_name or "").strip() or "there",
-                    "help_phone": self.help_phone,
-                    "sender": self.sender,
-                }
-            )
-            row.status, row.reason, row.not_before = Status.PENDING, None, now
-            row.recipient, row.subject, row.body = request.recipient, subject, body
-            row.template_version, row.variant, row.language = (
-                template.version,
-                template.variant,
-                template.language,
-            )
-            uow.queued()
-        uow.add_notification(row)
+        record.plan(self._plan(request, now), now)
+        await uow.sends.add([record])
+
+    def _plan(self, request: SigninCodeRequested, now: datetime) -> Plan:
+        """The code's message, to go at once, whatever the hour; not sent once expired."""
+        if request.expires_at <= now:
+            return Plan(Status.NOT_SENT, request.channel, reason=EXPIRED)
+        template = self.templates.choose(
+            TEMPLATE_ID, request.channel, request.language, request.easy_read
+        )
+        minutes = math.ceil((request.expires_at - now).total_seconds() / 60)
+        subject, body = template.render(
+            {
+                "code": CODE_WITHHELD,
+                "minutes": str(max(1, minutes)),
+                "given_name": (request.given_name or "").strip() or "there",
+                "help_phone": self.help_phone,
+                "sender": self.sender,
+            }
+        )
+        return Plan(
+            Status.PENDING,
+            request.channel,
+            composed=Composed(template, subject, body),
+            recipient=request.recipient,
+            not_before=now,
+        )
 
     def reveal(self, row: Any) -> tuple[str | None, str, str | None]:
         """(subject, body, the code) of a claimed record as the provider must get it.

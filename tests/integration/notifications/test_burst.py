@@ -25,7 +25,7 @@ from sqlmodel import select
 from services.notifications.__main__ import MIGRATIONS
 from services.notifications.adapters.orm import ContactRow
 from services.notifications.bootstrap import bootstrap
-from services.notifications.domain.model import Status
+from services.notifications.domain.send_record import Status
 from shared.clock import VirtualClock
 from shared.devservers import free_port
 from shared.devservers.notify_stub import NotifyStub

@@ -69,8 +69,14 @@ async def test_the_code_reaches_the_carer_but_never_the_subject_the_records_staf
     assert email_code in mail.text and text_code in text.body, "the carer gets their code"
     assert email_code not in mail.subject and mail.subject == "Your code to check your support"
 
-    async with notifications.runtime.sessions() as session:
-        stored = (await session.execute(sa.text("SELECT * FROM notifications"))).mappings().all()
+    async def recorded() -> list | None:
+        """Both records once sent: the provider has a message before we record it."""
+        async with notifications.runtime.sessions() as session:
+            query = sa.text("SELECT * FROM notifications")
+            rows = (await session.execute(query)).mappings().all()
+        return list(rows) if {r["status"] for r in rows} == {"sent"} else None
+
+    stored = await eventually(recorded, timeout=30)
     assert len(stored) == 2 and {r["status"] for r in stored} == {"sent"}
     for row in stored:
         every_value = " ".join(str(v) for v in row.values())

@@ -9,7 +9,7 @@ import pytest
 
 from services.notifications.adapters.orm import NotificationRow
 from services.notifications.bootstrap import Notifications
-from services.notifications.domain.model import Status
+from services.notifications.domain.send_record import Status
 from shared import topics
 from shared.clock import VirtualClock
 from shared.devservers.notify_stub import NotifyStub

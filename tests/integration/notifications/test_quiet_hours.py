@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from services.notifications.bootstrap import Notifications
-from services.notifications.domain.model import Status
+from services.notifications.domain.send_record import Status
 from services.notifications.service_layer.dispatcher import aware
 from shared.clock import VirtualClock
 from shared.devservers.notify_stub import NotifyStub

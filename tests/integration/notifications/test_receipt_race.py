@@ -24,7 +24,7 @@ from sqlmodel import select
 
 from services.notifications.__main__ import MIGRATIONS
 from services.notifications.adapters.orm import NotificationRow
-from services.notifications.domain.model import Status
+from services.notifications.domain.send_record import Status
 from services.notifications.service_layer.events import publish_sent
 from services.notifications.service_layer.receipts import apply_receipt
 from services.notifications.service_layer.unit_of_work import NotificationsUnitOfWork
@@ -80,11 +80,11 @@ async def test_a_receipt_that_overlaps_the_dispatchers_record_does_not_announce_
         # The dispatcher records the send: it holds the row (FOR UPDATE) while the receipt
         # comes in, and commits only once the receipt's transaction is waiting on that row.
         async with NotificationsUnitOfWork(sessions) as dispatcher:
-            [row] = await dispatcher.still_claimed([notification_id])
+            [row] = await dispatcher.sends.still_claimed([notification_id])
             racing = asyncio.create_task(receipt())
             await _until_a_transaction_waits_on_a_lock(engine, racing)
             publish_sent(dispatcher, row)
-            await dispatcher.mark_sent([(notification_id, "notify-1")], NOW)
+            await dispatcher.sends.mark_sent([(notification_id, "notify-1")], NOW)
             await dispatcher.commit()
         await asyncio.wait_for(racing, 30)
 

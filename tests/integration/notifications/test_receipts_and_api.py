@@ -10,7 +10,7 @@ import pytest
 import uvicorn
 
 from services.notifications.bootstrap import Notifications
-from services.notifications.domain.model import Status
+from services.notifications.domain.send_record import Status
 from services.notifications.settings import DEV_CALLBACK_TOKEN
 from shared import topics
 from shared.devservers.notify_stub import NotifyStub

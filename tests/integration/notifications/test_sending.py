@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from services.notifications.bootstrap import Notifications
-from services.notifications.domain.model import Status
+from services.notifications.domain.send_record import Status
 from shared import topics
 from shared.devservers.notify_stub import NotifyStub
 from shared.devservers.smtp_sink import SmtpSink

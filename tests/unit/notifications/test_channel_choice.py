@@ -7,9 +7,9 @@ from services.notifications.domain.model import (
     Decision,
     carer_for_unsubscribe_token,
     choose_channel,
-    idempotency_key,
     unsubscribe_token,
 )
+from services.notifications.domain.send_record import idempotency_key
 
 
 def contact(**changes: object) -> Contact:

@@ -16,13 +16,14 @@ from services.notifications.domain.consent_notice import (
     notice_values,
     plan_consent_notice,
 )
-from services.notifications.domain.model import Contact, Status
+from services.notifications.domain.model import Contact
 from services.notifications.domain.plain_english import (
     jargon_in,
     readable_text,
     unexplained_acronyms,
 )
 from services.notifications.domain.quiet_hours import QuietHours
+from services.notifications.domain.send_record import Status
 
 WIDENED: dict[str, Any] = {
     "carer_id": "c1",

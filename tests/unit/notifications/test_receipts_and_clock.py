@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.notifications.domain.model import Status, Transition, receipt_transition
+from services.notifications.domain.send_record import Status, Transition, receipt_transition
 from shared.clock import VirtualClock
 
 
