@@ -17,7 +17,9 @@ A local CA, the node certificate and every principal's password are made at firs
 ``<home>`` (``.kafka/`` is git-ignored: no key is ever committed). SCRAM credentials go into the
 metadata log when storage is formatted (``StorageTool format --add-scram``).
 
-CLI: ``scripts/kafka cluster start|stop|status|env P|kill N|pause N|resume N|start N``.
+CLI: ``scripts/kafka cluster start|stop|status|env P|kill N|pause N|resume N|start N``, and
+``credentials P`` is the operator's command for a partner (or any principal): a new password,
+set on the running cluster, and the client settings to hand over.
 """
 
 from __future__ import annotations
@@ -320,19 +322,28 @@ class KafkaCluster:
         for node in nodes:
             node.wait_listening(wait_seconds)
         self.wait_ready(wait_seconds)
+        self.ensure_credentials()
         self.apply(namespace="")
 
     def start_node(self, node_id: int, wait_seconds: float = 60, *, tie: bool = False) -> None:
         self.node(node_id).start(wait_seconds, tie_to_parent=tie)
 
     def wait_ready(self, timeout: float = 120) -> None:
+        from kafka.errors import KafkaError
+
         from shared.kafka.admin import admin_client, wait_for_broker
 
         began = time.monotonic()
         options = self.kafka_python_options(principals.ADMIN)
         wait_for_broker(self.bootstrap_servers, timeout, **options)
         while True:  # RF 3 needs every broker registered, not just the first to answer
-            with admin_client(self.bootstrap_servers, **options) as admin:
+            brokers: list[Any] = []
+            # A node not yet listening on its client port refuses the admin's connection
+            # (seen when the stack started a stopped cluster): not ready yet, ask again.
+            with (
+                contextlib.suppress(KafkaError),
+                admin_client(self.bootstrap_servers, **options) as admin,
+            ):
                 brokers = admin.describe_cluster().get("brokers", [])
             if len(brokers) >= len(self.running()):
                 return
@@ -388,6 +399,55 @@ class KafkaCluster:
         if result.get("failed"):
             raise RuntimeError(f"creating ACLs failed: {result['failed'][:3]}")
 
+    # -- credentials -----------------------------------------------------------------------
+
+    def mint_credentials(self, principal: str) -> str:
+        """A new password for ``principal``, set on the running cluster (SCRAM-SHA-512) and
+        kept in ``cluster.json``; the old one stops working. Returns the password."""
+        from kafka.admin import UserScramCredentialUpsertion
+
+        from shared.kafka.admin import admin_client
+
+        if principal != principals.ADMIN and principal not in principals.ROWS:
+            raise ValueError(f"principal: {principal} is not in shared/kafka/principals.py")
+        password = secrets.token_hex(16)
+        options = self.kafka_python_options(principals.ADMIN)
+        with admin_client(self.bootstrap_servers, **options) as admin:
+            upsert = UserScramCredentialUpsertion(principal, MECHANISM, password)
+            failed = admin.alter_user_scram_credentials([upsert]).get(principal)
+        if failed:
+            raise RuntimeError(f"setting {principal}'s password failed: {failed}")
+        self.layout["credentials"][principal] = password
+        self.layout_file.write_text(json.dumps(self.layout, indent=2))
+        os.chmod(self.layout_file, 0o600)
+        return password
+
+    def ensure_credentials(self) -> list[str]:
+        """Passwords for principals added to the table after the cluster was formatted (the
+        format step only knows those of the day); returns the principals given one."""
+        missing = [p for p in principals.ROWS if p not in self.layout["credentials"]]
+        for principal in missing:
+            self.mint_credentials(principal)
+        return missing
+
+    def client_properties(self, principal: str) -> str:
+        """The same settings for a Java (or librdkafka-style) client: what a partner's
+        integration team puts in its producer configuration."""
+        password = self.credentials[principal]
+        return "\n".join(
+            [
+                f"bootstrap.servers={self.bootstrap_servers}",
+                "security.protocol=SASL_SSL",
+                f"sasl.mechanism={MECHANISM}",
+                f'sasl.jaas.config={SCRAM_LOGIN[:-1]} username="{principal}" '
+                f'password="{password}";',
+                "ssl.truststore.type=PEM",
+                f"ssl.truststore.location={self.ca_file}",
+                "acks=all",
+                "enable.idempotence=true",
+            ]
+        )
+
     def stop(self) -> None:
         """Graceful shutdown of every node at once (each waits out its own controlled stop)."""
         with ThreadPoolExecutor(len(NODES)) as pool:
@@ -419,6 +479,10 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("status", help="which nodes run; the bootstrap servers")
     env = sub.add_parser("env", help="environment variables to connect as a principal")
     env.add_argument("principal", choices=[principals.ADMIN, *principals.ROWS])
+    minted = sub.add_parser(
+        "credentials", help="new password for a principal (a partner's); prints its settings"
+    )
+    minted.add_argument("principal", choices=list(principals.ROWS))
     for name, text in (("kill", "SIGKILL"), ("pause", "SIGSTOP"), ("resume", "SIGCONT")):
         sub.add_parser(name, help=f"{text} one node").add_argument("node", type=int)
     for action in sub.choices.values():
@@ -435,6 +499,15 @@ def main(argv: list[str] | None = None) -> int:
             cluster.start_node(args.node)
         elif args.command == "stop":
             cluster.stop()
+        elif args.command == "credentials":
+            cluster.mint_credentials(args.principal)
+            print(f"# {args.principal}: a new password, set now (the old one no longer works)")
+            print("# environment (the project's services and tools):")
+            for key, value in cluster.client_env(args.principal).items():
+                print(f"export {key}={value}")
+            print("# Java / Kafka client properties:")
+            print(cluster.client_properties(args.principal))
+            return 0
         elif args.command == "env":
             for key, value in cluster.client_env(args.principal).items():
                 print(f"export {key}={value}")

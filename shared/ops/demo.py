@@ -53,9 +53,17 @@ def say(text: str) -> None:
     print(text, flush=True)
 
 
-def run() -> int:
-    say("Starting Kafka and the four services (logs in .run/logs/) ...")
-    urls = up()
+def run(cluster: bool = False) -> int:
+    """The story; ``cluster``: on the secured three-node cluster (``scripts/demo --cluster``),
+    each service as its own Kafka principal. The partners post over HTTP either way."""
+    if cluster:
+        from shared.ops.cluster_stack import up as up_on_cluster
+
+        say("Starting the secured Kafka cluster and the services (logs in .run/logs/) ...")
+        urls = up_on_cluster()
+    else:
+        say("Starting Kafka and the four services (logs in .run/logs/) ...")
+        urls = up()
     registry, referrals, notifications = (
         f"http://127.0.0.1:{port_of(n)}" for n in ("registry", "referrals", "notifications")
     )
@@ -157,4 +165,4 @@ def run() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(run())
+    sys.exit(run(cluster="--cluster" in sys.argv[1:]))
