@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from services.notifications.__main__ import MIGRATIONS
-from services.notifications.adapters.orm import NotificationRow
 from services.notifications.bootstrap import Notifications, bootstrap
+from services.notifications.domain.send_record import SendRecord
 from services.notifications.settings import NotificationsSettings
 from shared.auth import mint_token
 from shared.clock import VirtualClock
@@ -109,17 +109,17 @@ def api(service: Notifications) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=service.app), base_url="http://t")
 
 
-async def records(service: Notifications, carer_id: str) -> list[NotificationRow]:
+async def records(service: Notifications, carer_id: str) -> list[SendRecord]:
     async with service.unit_of_work() as uow:
         return await uow.notifications_for(carer_id)
 
 
 async def wait_for_records(
     service: Notifications, carer_id: str, *statuses: str, timeout: float = 30
-) -> list[NotificationRow]:
+) -> list[SendRecord]:
     """The carer's records once there are as many as ``statuses`` and they have those."""
 
-    async def check() -> list[NotificationRow] | None:
+    async def check() -> list[SendRecord] | None:
         rows = await records(service, carer_id)
         found = sorted(r.status for r in rows)
         return rows if found == sorted(statuses) else None

@@ -7,9 +7,8 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from services.notifications.adapters.orm import NotificationRow
 from services.notifications.bootstrap import Notifications
-from services.notifications.domain.send_record import Status
+from services.notifications.domain.send_record import SendRecord, Status
 from shared import topics
 from shared.clock import VirtualClock
 from shared.devservers.notify_stub import NotifyStub
@@ -25,11 +24,11 @@ async def _until(
     service: Notifications,
     clock: VirtualClock,
     carer_id: str,
-    done: Callable[[NotificationRow], bool],
-) -> NotificationRow:
+    done: Callable[[SendRecord], bool],
+) -> SendRecord:
     """Move time on an hour at a go (backoff waits) until the carer's record is ``done``."""
 
-    async def check() -> NotificationRow | None:
+    async def check() -> SendRecord | None:
         [row] = await records(service, carer_id) or [None]  # type: ignore[list-item]
         if row is not None and done(row):
             return row
