@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.db import make_engine, make_session_factory
+from shared.messaging.authorisation import KafkaDenials, denied_resources
 from shared.messaging.broker import make_broker, make_producer
 from shared.messaging.outbox import AfterPublishHook, OutboxRelay
 from shared.messaging.uow import UnitOfWork
@@ -48,7 +49,10 @@ class ServiceRuntime:
     relay: OutboxRelay
     consume: bool = True
     producer: AIOKafkaProducer | None = None
+    denials: KafkaDenials = field(default_factory=KafkaDenials)
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    _subscribing: list[asyncio.Task[None]] = field(default_factory=list)
+    _unquieten: Callable[[], None] | None = None
     _relay_task: asyncio.Task[None] | None = None
     _started: bool = False
 
@@ -67,14 +71,17 @@ class ServiceRuntime:
             ssl_root_cert=settings.database_ssl_root_cert,
         )
         sessions = make_session_factory(engine)
+        denials = KafkaDenials(settings.kafka_sasl_username)
         relay = OutboxRelay(
             engine,
             sessions,
             lock_name=f"outbox-relay-{settings.service_name}",
             poll_seconds=settings.outbox_poll_seconds,
             after_publish=after_publish,
+            denials=denials,  # one record per process: the relay's and the consumers'
         )
-        return cls(settings, engine, sessions, make_broker(settings), relay, consume)
+        broker = make_broker(settings)
+        return cls(settings, engine, sessions, broker, relay, consume, denials=denials)
 
     def unit_of_work(self, kind: type[U]) -> U:
         """A fresh unit of work of the service's ``kind``, wired to this runtime."""
@@ -88,12 +95,13 @@ class ServiceRuntime:
     async def start(self) -> None:
         if self._started:
             return
+        self._unquieten = self.denials.quieten()
         self.producer = make_producer(self.settings)
         await self.producer.start()
         self.relay.attach(self.producer)
         self._relay_task = asyncio.create_task(self.relay.run(), name="outbox-relay")
         if self.consume:
-            await self.broker.start()
+            await self._start_subscribers()
         else:
             await self.broker.connect()
         self._started = True
@@ -108,6 +116,11 @@ class ServiceRuntime:
     async def stop(self) -> None:
         if not self._started:
             return
+        for waiting in self._subscribing:
+            waiting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await waiting
+        self._subscribing.clear()
         await self.broker.stop()
         # The relay publishes what the last transactions queued, under its lock, and ends.
         if self._relay_task is not None:
@@ -121,7 +134,45 @@ class ServiceRuntime:
         if self.producer is not None:
             await self.producer.stop()
         await self.engine.dispose()
+        if self._unquieten is not None:
+            self._unquieten()
+            self._unquieten = None
         self._started = False
+
+    async def _start_subscribers(self) -> None:
+        """``broker.start()``, one subscriber at a time, so that one whose topic or group the
+        ACLs deny waits in the background (retrying with back-off; granting the ACL heals
+        it) while the others consume, instead of failing the start: a service that exits
+        for a missing ACL is restarted for ever and never gets better."""
+        await self.broker.connect()
+        for subscriber in self.broker.subscribers:
+            try:
+                await subscriber.start()
+            except Exception as error:
+                if not self.denials.notice(error, "read"):
+                    raise
+                await _stop_quietly(subscriber)
+                waiting = self._subscribe_when_allowed(subscriber, error)
+                self._subscribing.append(asyncio.create_task(waiting, name="subscribe-denied"))
+        for publisher in self.broker.publishers:
+            await publisher.start()
+        self.broker.running = True
+
+    async def _subscribe_when_allowed(self, subscriber: Any, error: BaseException) -> None:
+        """Retry a denied subscription until the brokers allow it; then it consumes."""
+        while True:
+            await asyncio.sleep(self.denials.retry_delay(error))
+            try:
+                await subscriber.start()
+            except Exception as again:
+                if not self.denials.notice(again, "read"):
+                    log.warning("subscribing failed (%s); retrying", type(again).__name__)
+                await _stop_quietly(subscriber)
+                error = again
+                continue
+            for resource, name in denied_resources(error) or ():
+                self.denials.allowed(resource, [name], "read")
+            return
 
     async def health(self) -> dict[str, str]:
         """Whether Kafka and the database answer; every problem named."""
@@ -137,6 +188,14 @@ class ServiceRuntime:
         except Exception as error:
             problems["kafka"] = type(error).__name__
         return problems
+
+
+async def _stop_quietly(subscriber: Any) -> None:
+    """Stop a subscriber whose start failed half-way (its consumer may be half started)."""
+    try:
+        await subscriber.stop()
+    except Exception:
+        log.debug("stopping a subscriber that failed to start", exc_info=True)
 
 
 def http_app(
@@ -191,10 +250,19 @@ def http_app(
 
     @app.get("/health", tags=["operations"], summary="200 when Kafka and the database answer")
     async def health(response: Response) -> dict[str, Any]:
-        problems = await runtime.health()
-        if problems:
+        # A denied Kafka operation is "degraded", still 200: a restart cannot grant an ACL,
+        # and a 503 would make the liveness probe restart the pod for ever (see
+        # shared/messaging/authorisation.py); what is denied is listed under kafka_denied.
+        problems: dict[str, Any] = dict(await runtime.health())
+        denied = runtime.denials.current()
+        if denied:
+            problems["kafka_denied"] = denied
+        service = runtime.settings.service_name
+        if set(problems) - {"kafka_denied"}:
             response.status_code = 503
-            return {"status": "unhealthy", "service": runtime.settings.service_name, **problems}
-        return {"status": "ok", "service": runtime.settings.service_name}
+            return {"status": "unhealthy", "service": service, **problems}
+        if denied:
+            return {"status": "degraded", "service": service, **problems}
+        return {"status": "ok", "service": service}
 
     return app
