@@ -245,6 +245,11 @@ def source_refusal(
             return "data.identified_by.kind: must be the kind of the partner whose topic carried it"
         if str(by.get("org_code") or "").strip().upper() != org:
             return "data.identified_by.org_code: must be the organisation whose topic carried it"
+    if event_type == "gp.carer_coded" and isinstance(data, Mapping):
+        if kind != "gp":
+            return "type: gp.carer_coded comes from a GP practice's topic only"
+        if str(data.get("practice_ods_code") or "").strip().upper() != org:
+            return "data.practice_ods_code: must be the practice whose topic carried it"
     return None
 
 

@@ -177,4 +177,12 @@ def kafka_refusal(
             "data.identified_by.org_code: must be the organisation named by the event's "
             "source (ods:<code>)"
         )
+    practice = str(data.get("practice_ods_code") or "") if event_type == "gp.carer_coded" else ""
+    if source.startswith("ods:") and practice and practice.upper() != source[4:].upper():
+        # A practice codes its own patients: coding in another's name would close that
+        # practice's coding suggestion and let it read the carer (issue 17).
+        return (
+            "data.practice_ods_code: must be the practice named by the event's source "
+            "(ods:<code>): a practice records its own codings only"
+        )
     return None

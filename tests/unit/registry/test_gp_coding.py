@@ -12,7 +12,10 @@ import pytest
 
 from services.registry.domain.gp_coding import Status, plan, practice_to_code, suggestion
 from services.registry.domain.model import Carer
+from services.registry.domain.provenance import kafka_refusal
 from services.registry.domain.read_access import Outcome, decide_read
+from shared.kafka.principals import source_refusal
+from shared.topics import partner_inbound
 
 AT = datetime(2026, 3, 1, 10, tzinfo=UTC)
 
@@ -98,3 +101,30 @@ def test_the_registered_practice_reads_the_carer_with_consent(
     org: str, share_with: list[str], outcome: str
 ) -> None:
     assert decide_read("gp", org, _carer("C82001", share_with)).outcome == outcome
+
+
+# -- a practice codes its own patients only (issue 17) ----------------------------------------
+
+CODED = {
+    "nhs_number": "9434765919",
+    "practice_ods_code": "C84001",
+    "snomed_code": "224484003",
+    "coded_at": "2026-03-02T09:00:00Z",
+}
+
+
+def test_a_coding_in_another_practices_name_is_refused_from_any_ods_source() -> None:
+    reason = kafka_refusal("ods:C82001", "gp.carer_coded", CODED, attested=False)
+    assert reason is not None and reason.startswith("data.practice_ods_code:")
+    assert kafka_refusal("ods:c84001", "gp.carer_coded", CODED, attested=False) is None
+
+
+def test_a_coding_on_a_partners_own_topic_must_be_that_practices() -> None:
+    gp_topic = partner_inbound("gp", "C82001")
+    refused = source_refusal(gp_topic, "ods:C82001", "gp.carer_coded", CODED)
+    assert refused is not None and refused.startswith("data.practice_ods_code:")
+    own = {**CODED, "practice_ods_code": "C82001"}
+    assert source_refusal(gp_topic, "ods:C82001", "gp.carer_coded", own) is None
+    hospital = partner_inbound("hospital", "RWE")
+    as_hospital = {**CODED, "practice_ods_code": "RWE"}
+    assert source_refusal(hospital, "ods:RWE", "gp.carer_coded", as_hospital) is not None
