@@ -140,15 +140,24 @@ async def current_principal(
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
+def admit(principal: Principal, roles: Sequence[str]) -> Principal:
+    """``principal`` if its role is one of ``roles``; else 403 naming who may.
+
+    The one role check: bearer-only APIs (:func:`require_role`) and staff pages that also
+    take the cookie (``shared.web.staff.require_staff``) refuse alike.
+    """
+    if principal.role not in roles:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            f"role {principal.role!r} may not do this; allowed: {', '.join(roles)}",
+        )
+    return principal
+
+
 def require_role(*roles: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
     """A dependency admitting only ``roles``; others get 403 naming who may."""
 
     async def check(principal: CurrentPrincipal) -> Principal:
-        if principal.role not in roles:
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN,
-                f"role {principal.role!r} may not do this; allowed: {', '.join(roles)}",
-            )
-        return principal
+        return admit(principal, roles)
 
     return check

@@ -7,9 +7,8 @@ stand on either side of a close date.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,12 +22,14 @@ from services.consultation.adapters.catalogue import (
 )
 from services.consultation.domain.definition import Consultation
 from services.consultation.entrypoints import public, staff, themes
-from services.consultation.entrypoints.context import Web, wants_html
+from services.consultation.entrypoints.deps import Wiring, install
 from services.consultation.entrypoints.ratelimit import TokenBucket
 from services.consultation.service_layer.unit_of_work import ConsultationUnitOfWork
 from services.consultation.settings import ConsultationSettings
+from shared.clock import Clock, SystemClock
 from shared.runtime import ServiceRuntime, http_app
 from shared.web import PageRenderer, make_environment, mount_assets
+from shared.web.negotiation import wants_html
 from shared.web.staff import sign_in_router
 
 TEMPLATES = Path(__file__).parent / "entrypoints" / "templates"
@@ -40,7 +41,7 @@ class ConsultationService:
     settings: ConsultationSettings
     runtime: ServiceRuntime
     app: FastAPI
-    web: Web
+    web: Wiring
 
     def unit_of_work(self) -> ConsultationUnitOfWork:
         return self.runtime.unit_of_work(ConsultationUnitOfWork)
@@ -68,9 +69,10 @@ def catalogue(settings: ConsultationSettings) -> dict[str, Consultation]:
 def bootstrap(
     settings: ConsultationSettings | None = None,
     *,
-    clock: Callable[[], datetime] | None = None,
+    clock: Clock | None = None,
 ) -> ConsultationService:
     settings = settings or ConsultationSettings()
+    clock = clock or SystemClock()
     runtime = ServiceRuntime.create(settings, consume=False)
     app = http_app(
         runtime,
@@ -86,17 +88,17 @@ def bootstrap(
     def unit_of_work() -> ConsultationUnitOfWork:
         return runtime.unit_of_work(ConsultationUnitOfWork)
 
-    web = Web(
+    web = Wiring(
         consultations=catalogue(settings),
-        clock=clock or (lambda: datetime.now(UTC)),
-        pages=pages,
-        limiter=TokenBucket(settings.rate_limit_per_minute, settings.rate_limit_burst),
         unit_of_work=unit_of_work,
+        clock=clock,
+        pages=pages,
+        limiter=TokenBucket(settings.rate_limit_per_minute, settings.rate_limit_burst, clock),
         classifier=lru_cache(maxsize=1)(shipped_classifier),
         themes=load_themes,
         trust_forwarded_for=settings.trust_forwarded_for,
     )
-    app.state.web = web
+    install(app, web)
     mount_assets(app)
     app.include_router(public.router)
     app.include_router(staff.router)

@@ -15,19 +15,20 @@ from pathlib import Path
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from services.referrals.adapters.clock import Clock, system_clock
 from services.referrals.domain.working_days import WorkingCalendar, england_and_wales
 from services.referrals.entrypoints import display, http, kafka, web
-from services.referrals.entrypoints.context import Web, wants_html
+from services.referrals.entrypoints.deps import Wiring, install
 from services.referrals.service_layer.handlers import ServiceLevel, batch_handlers, handlers
 from services.referrals.service_layer.sweep import mark_overdue, sweep_periodically
 from services.referrals.service_layer.unit_of_work import ReferralsUnitOfWork
 from services.referrals.settings import ReferralsSettings
+from shared.clock import Clock, SystemClock
 from shared.events import OUTBOUND_BODIES, parse_event
 from shared.messaging.outbox import AfterPublishHook
 from shared.messaging.processor import EventProcessor
 from shared.runtime import ServiceRuntime, http_app
 from shared.web import PageRenderer, make_environment, mount_assets
+from shared.web.negotiation import wants_html
 from shared.web.staff import sign_in_router
 
 TEMPLATES = Path(__file__).parent / "entrypoints" / "templates"
@@ -51,7 +52,7 @@ class Referrals:
 
     async def sweep(self, now: datetime | None = None) -> int:
         """Flag what is overdue now (or at ``now``); what the periodic sweep does each time."""
-        return await mark_overdue(self.unit_of_work, now or self.clock())
+        return await mark_overdue(self.unit_of_work, now or self.clock.now())
 
 
 def bootstrap(
@@ -64,7 +65,7 @@ def bootstrap(
     after_publish: AfterPublishHook | None = None,
 ) -> Referrals:
     settings = settings or ReferralsSettings()
-    clock = clock or system_clock
+    clock = clock or SystemClock()
     runtime = ServiceRuntime.create(settings, consume=consume, after_publish=after_publish)
 
     def unit_of_work() -> ReferralsUnitOfWork:
@@ -91,16 +92,14 @@ def bootstrap(
         background=[sweep_overdue] if sweep else [],
     )
     env = make_environment(TEMPLATES)
-    display.register(env)
+    display.register(env, working_days=settings.overdue_working_days)
     pages = PageRenderer(
         env,
         service_name=SERVICE_NAME,
         secret=settings.token_secret,
         navigation=[{"href": "/", "text": "Referral queue"}],
     )
-    app.state.web = Web(
-        unit_of_work, clock, pages, settings.token_secret, settings.overdue_working_days
-    )
+    install(app, Wiring(unit_of_work, clock, pages))
     mount_assets(app)
     app.include_router(web.router)
     app.include_router(http.router)

@@ -19,10 +19,11 @@ import jwt
 from fastapi import APIRouter, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from shared.auth import Principal, read_token_for
+from shared.auth import Principal, admit, read_token_for
 from shared.web import sessions
 from shared.web.csrf import FIELD, HEADER, CsrfError, cookie_secure, verify_csrf
 from shared.web.forms import FieldError
+from shared.web.negotiation import is_form
 from shared.web.templating import PageRenderer
 
 COOKIE = "carers_staff_token"
@@ -76,9 +77,7 @@ async def staff_caller(request: Request) -> Principal | None:
         raise _unauthorised("this staff session was signed out: sign in at /staff/sign-in")
     if request.method not in SAFE_METHODS:
         submitted = request.headers.get(HEADER)
-        if submitted is None and request.headers.get("content-type", "").startswith(
-            ("application/x-www-form-urlencoded", "multipart/form-data")
-        ):
+        if submitted is None and is_form(request):
             submitted = str((await request.form()).get(FIELD) or "")
         try:
             verify_csrf(request, submitted, _secret(request))
@@ -106,12 +105,7 @@ def require_staff(*roles: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
         principal = await staff_caller(request)
         if principal is None:
             raise _unauthorised("a bearer token is required: sign in at /staff/sign-in")
-        if principal.role not in roles:
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN,
-                f"role {principal.role!r} may not do this; allowed: {', '.join(roles)}",
-            )
-        return principal
+        return admit(principal, roles)
 
     return check
 

@@ -19,7 +19,6 @@ import argparse
 import asyncio
 import json
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
@@ -103,18 +102,13 @@ async def _import(slug: str, text: str, by: str) -> dict[str, object]:
     from services.consultation.service_layer.handlers import import_responses
 
     service = bootstrap()
-    consultation = service.web.consultation(slug) if slug in service.web.consultations else None
+    consultation = service.web.consultations.get(slug)
     if consultation is None:
         raise SystemExit(f"no consultation {slug!r}")
     try:
-        async with service.unit_of_work() as uow:
-            return await import_responses(
-                uow,
-                consultation,
-                text,
-                by=by,
-                now=datetime.now(UTC),
-            )
+        return await import_responses(
+            service.unit_of_work(), consultation, text, by=by, now=service.web.clock.now()
+        )
     finally:
         await service.runtime.engine.dispose()
 

@@ -15,12 +15,21 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from services.consultation.domain.definition import Consultation
 from services.consultation.domain.model import ConsultationClosed, ConsultationNotOpen
 from services.consultation.domain.validation import InvalidResponse
-from services.consultation.entrypoints.context import Web, wants_html, web
+from services.consultation.entrypoints.deps import (
+    Caller,
+    Found,
+    Pages,
+    Service,
+    ServiceClock,
+    UnitOfWork,
+)
 from services.consultation.entrypoints.forms import field_errors, raw_from_form, values_from_raw
 from services.consultation.service_layer import handlers
+from shared.clock import Clock
+from shared.web import PageRenderer
 from shared.web.csrf import CsrfError, verify_csrf
 from shared.web.forms import FieldError
-from shared.web.staff import staff_caller
+from shared.web.negotiation import wants_html
 
 router = APIRouter(tags=["consultation"])
 MODES = {"online": "online", "easy_read": "easy_read", "paper": "paper"}
@@ -28,7 +37,8 @@ MODES = {"online": "online", "easy_read": "easy_read", "paper": "paper"}
 
 def form_page(
     request: Request,
-    w: Web,
+    pages: PageRenderer,
+    clock: Clock,
     consultation: Consultation,
     *,
     mode: str = "online",
@@ -39,7 +49,7 @@ def form_page(
     template: str = "consultation.html",
     extra: dict[str, Any] | None = None,
 ) -> HTMLResponse:
-    now = w.clock()
+    now = clock.now()
     context = {
         "consultation": consultation,
         "mode": mode,
@@ -51,69 +61,74 @@ def form_page(
         "reply": None,
         **(extra or {}),
     }
-    return w.pages.render(request, template, context, status_code=status_code)
+    return pages.render(request, template, context, status_code=status_code)
 
 
 @router.get("/", response_class=HTMLResponse, summary="The consultations, open and closed")
-async def index(request: Request) -> Response:
-    w = web(request)
-    now = w.clock()
-    listed = sorted(w.consultations.values(), key=lambda c: c.closes, reverse=True)
+async def index(request: Request, service: Service, clock: ServiceClock) -> Response:
+    now = clock.now()
+    listed = sorted(service.consultations.values(), key=lambda c: c.closes, reverse=True)
     open_now = [c for c in listed if c.is_open(now)]
     closed = [c for c in listed if c.has_closed(now)]
-    return w.pages.render(request, "index.html", {"open_now": open_now, "closed": closed})
+    return service.pages.render(request, "index.html", {"open_now": open_now, "closed": closed})
 
 
 @router.get(
     "/consultations/{slug}", response_class=HTMLResponse, summary="A consultation and its form"
 )
-async def consultation_page(request: Request, slug: str) -> Response:
-    w = web(request)
-    consultation = w.consultation(slug)
-    async with w.unit_of_work() as uow:
-        reply = await uow.consultations.council_response(slug)
-    return form_page(request, w, consultation, extra={"reply": reply})
+async def consultation_page(
+    request: Request, consultation: Found, uow: UnitOfWork, clock: ServiceClock, pages: Pages
+) -> Response:
+    reply = await handlers.council_response(uow, consultation)
+    return form_page(request, pages, clock, consultation, extra={"reply": reply})
 
 
 @router.get(
     "/consultations/{slug}/easy-read", response_class=HTMLResponse, summary="Easy read form"
 )
-async def easy_read(request: Request, slug: str) -> Response:
-    w = web(request)
-    return form_page(request, w, w.consultation(slug), mode="easy_read", template="easy_read.html")
+async def easy_read(
+    request: Request, consultation: Found, clock: ServiceClock, pages: Pages
+) -> Response:
+    return form_page(
+        request, pages, clock, consultation, mode="easy_read", template="easy_read.html"
+    )
 
 
 @router.get(
     "/consultations/{slug}/paper", response_class=HTMLResponse, summary="Printable paper version"
 )
-async def paper(request: Request, slug: str) -> Response:
-    w = web(request)
-    return w.pages.render(request, "paper.html", {"consultation": w.consultation(slug)})
+async def paper(request: Request, consultation: Found, pages: Pages) -> Response:
+    return pages.render(request, "paper.html", {"consultation": consultation})
 
 
 @router.get(
     "/consultations/{slug}/return", response_class=HTMLResponse, summary="Continue a saved response"
 )
-async def return_page(request: Request, slug: str, code: str | None = None) -> Response:
-    w = web(request)
-    consultation = w.consultation(slug)
+async def return_page(
+    request: Request,
+    consultation: Found,
+    uow: UnitOfWork,
+    clock: ServiceClock,
+    pages: Pages,
+    code: str | None = None,
+) -> Response:
     if code is None:
-        return w.pages.render(request, "return.html", {"consultation": consultation, "errors": []})
-    async with w.unit_of_work() as uow:
-        draft = await handlers.load_draft(uow, consultation, code)
+        return pages.render(request, "return.html", {"consultation": consultation, "errors": []})
+    draft = await handlers.load_draft(uow, consultation, code)
     if draft is None:
         errors = [
             FieldError("code", "Enter the code you were given when you saved your answers", "code")
         ]
         context = {"consultation": consultation, "errors": errors, "value": code}
-        return w.pages.render(request, "return.html", context, status_code=422)
+        return pages.render(request, "return.html", context, status_code=422)
     channel, raw = draft
     mode = "easy_read" if channel == "easy_read" else "online"
     template = "easy_read.html" if mode == "easy_read" else "consultation.html"
     values = values_from_raw(consultation, raw)
     return form_page(
         request,
-        w,
+        pages,
+        clock,
         consultation,
         mode=mode,
         values=values,
@@ -127,19 +142,23 @@ async def return_page(request: Request, slug: str, code: str | None = None) -> R
     status_code=status.HTTP_201_CREATED,
     summary="Submit a response: 201 with its id; 422 naming the field; 409 after close",
 )
-async def submit(request: Request, slug: str) -> Response:
-    w = web(request)
-    consultation = w.consultation(slug)
-    principal = await staff_caller(request)  # a cookie-signed post needs its CSRF token
+async def submit(
+    request: Request,
+    consultation: Found,
+    principal: Caller,
+    service: Service,
+    uow: UnitOfWork,
+    clock: ServiceClock,
+) -> Response:
+    pages = service.pages
     html = wants_html(request)
-    if principal is None or principal.role not in ("council", "admin"):
-        principal = None
-        wait = w.limiter.take(w.client(request))
+    if principal is None:
+        wait = service.limiter.take(service.client(request))
         if wait:
             headers = {"Retry-After": str(max(1, round(wait)))}
             message = "You have sent too many responses in a short time. Try again in a minute."
             if html:
-                return w.pages.render(
+                return pages.render(
                     request,
                     "message.html",
                     {"title": "Too many responses", "message": message},
@@ -151,9 +170,9 @@ async def submit(request: Request, slug: str) -> Response:
     if html:
         form = await request.form()
         try:
-            verify_csrf(request, str(form.get("csrf_token") or ""), w.pages.secret)
+            verify_csrf(request, str(form.get("csrf_token") or ""), pages.secret)
         except CsrfError as error:
-            return w.pages.render(
+            return pages.render(
                 request,
                 "message.html",
                 {"title": "Your form has expired", "message": str(error)},
@@ -181,24 +200,24 @@ async def submit(request: Request, slug: str) -> Response:
     )
     code = str(form.get("code") or "") if form is not None else ""
     if form is not None and form.get("action") == "save":
-        return await _save(request, w, consultation, raw, mode, code)
+        return await _save(request, pages, uow, clock, consultation, raw, mode, code)
     try:
-        async with w.unit_of_work() as uow:
-            response = await handlers.submit_response(
-                uow,
-                consultation,
-                raw,
-                at=w.clock(),
-                staff=principal.subject if principal else None,
-                draft_code=handlers.normal_code(code) if code else None,
-            )
+        response = await handlers.submit_response(
+            uow,
+            consultation,
+            raw,
+            at=clock.now(),
+            staff=principal.subject if principal else None,
+            draft_code=handlers.normal_code(code) if code else None,
+        )
     except InvalidResponse as invalid:
         errors = field_errors(consultation, invalid.problems)
         if html:
             values = values_from_raw(consultation, raw)
             return form_page(
                 request,
-                w,
+                pages,
+                clock,
                 consultation,
                 mode=MODES.get(mode, "online"),
                 values=values,
@@ -211,7 +230,7 @@ async def submit(request: Request, slug: str) -> Response:
     except (ConsultationClosed, ConsultationNotOpen) as closed:
         if html:
             return form_page(
-                request, w, consultation, status_code=409, template="consultation.html"
+                request, pages, clock, consultation, status_code=409, template="consultation.html"
             )
         return JSONResponse(
             {"detail": str(closed), "closed_on": consultation.closed_on()}, status_code=409
@@ -223,21 +242,27 @@ async def submit(request: Request, slug: str) -> Response:
             "involved": response.interest is not None,
             "paper": mode == "paper",
         }
-        return w.pages.render(request, "confirmation.html", context, status_code=201)
+        return pages.render(request, "confirmation.html", context, status_code=201)
     return JSONResponse({"response_id": response.response_id}, status_code=201)
 
 
 async def _save(
-    request: Request, w: Web, consultation: Consultation, raw: dict[str, Any], mode: str, code: str
+    request: Request,
+    pages: PageRenderer,
+    uow: UnitOfWork,
+    clock: Clock,
+    consultation: Consultation,
+    raw: dict[str, Any],
+    mode: str,
+    code: str,
 ) -> Response:
     """Save and return: keep the answers so far under a code (not validated: half done is fine)."""
-    if not consultation.is_open(w.clock()):
-        return form_page(request, w, consultation, status_code=409)
-    async with w.unit_of_work() as uow:
-        code = await handlers.save_draft(
-            uow, consultation, raw, channel=mode, at=w.clock(), code=code or None
-        )
-    return w.pages.render(
+    if not consultation.is_open(clock.now()):
+        return form_page(request, pages, clock, consultation, status_code=409)
+    code = await handlers.save_draft(
+        uow, consultation, raw, channel=mode, at=clock.now(), code=code or None
+    )
+    return pages.render(
         request, "saved.html", {"consultation": consultation, "code": code, "mode": mode}
     )
 
@@ -247,19 +272,16 @@ async def _save(
     response_class=HTMLResponse,
     summary="The council's reply",
 )
-async def we_did(request: Request, slug: str) -> Response:
-    w = web(request)
-    consultation = w.consultation(slug)
-    async with w.unit_of_work() as uow:
-        reply = await uow.consultations.council_response(slug)
+async def we_did(request: Request, consultation: Found, uow: UnitOfWork, pages: Pages) -> Response:
+    reply = await handlers.council_response(uow, consultation)
     if reply is None:
         context = {
             "title": "Not published yet",
             "message": "The council has not yet published what it did in response to this "
             "consultation.",
         }
-        return w.pages.render(request, "message.html", context, status_code=404)
-    return w.pages.render(request, "we_did.html", {"consultation": consultation, "reply": reply})
+        return pages.render(request, "message.html", context, status_code=404)
+    return pages.render(request, "we_did.html", {"consultation": consultation, "reply": reply})
 
 
 @router.get("/consultations/{slug}/start", include_in_schema=False)

@@ -8,9 +8,9 @@ several replicas would each allow the rate, which still bounds a flood.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from shared.clock import Clock, SystemClock
 
 
 @dataclass
@@ -19,7 +19,7 @@ class TokenBucket:
 
     per_minute: float
     burst: int
-    clock: Callable[[], float] = time.monotonic
+    clock: Clock = field(default_factory=SystemClock)  # its monotonic seconds
     _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     @property
@@ -30,7 +30,7 @@ class TokenBucket:
         """0 when ``client`` may go ahead (a token is taken), else seconds until it may."""
         if not self.enabled:
             return 0.0
-        now = self.clock()
+        now = self.clock.monotonic()
         tokens, last = self._buckets.get(client, (float(self.burst), now))
         tokens = min(float(self.burst), tokens + (now - last) * self.per_minute / 60)
         if tokens >= 1:

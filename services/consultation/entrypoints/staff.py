@@ -4,26 +4,32 @@ imports and the council's "we did" reply (contract 5; bearer token or the staff 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
-from typing import Annotated, Any
+from datetime import UTC
+from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from services.consultation.domain import results as R
+from services.consultation.domain.definition import Consultation
 from services.consultation.domain.tabular import ImportError_
 from services.consultation.entrypoints.charts import bar_chart
-from services.consultation.entrypoints.context import web
+from services.consultation.entrypoints.deps import (
+    Council,
+    CouncilPage,
+    Found,
+    Pages,
+    ServiceClock,
+    UnitOfWork,
+)
 from services.consultation.entrypoints.pdf import render_pdf
 from services.consultation.entrypoints.public import form_page
 from services.consultation.service_layer import handlers
-from shared.auth import Principal, require_role
-from shared.web.staff import require_staff
+from shared.clock import Clock
+from shared.web import PageRenderer
 
 router = APIRouter(tags=["consultation staff"])
-Council = Annotated[Principal, Depends(require_role("council", "admin"))]
-CouncilPage = Annotated[Principal, Depends(require_staff("council", "admin"))]
 
 
 def _filters(respondent_type: str | None, equality: str | None) -> R.Filters:
@@ -35,14 +41,11 @@ def _filters(respondent_type: str | None, equality: str | None) -> R.Filters:
 
 
 async def _results(
-    request: Request, slug: str, respondent_type: str | None, equality: str | None
+    uow: UnitOfWork, consultation: Consultation, respondent_type: str | None, equality: str | None
 ) -> dict[str, Any]:
-    w = web(request)
-    consultation = w.consultation(slug)
     try:
         filters = _filters(respondent_type, equality)
-        async with w.unit_of_work() as uow:
-            return await handlers.results(uow, consultation, filters)
+        return await handlers.results(uow, consultation, filters)
     except R.GroupTooSmall as small:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
@@ -59,29 +62,42 @@ async def _results(
     "/consultations/{slug}/results", summary="Counts and percentages per closed question; themes"
 )
 async def results(
-    request: Request,
-    slug: str,
     _: Council,
+    consultation: Found,
+    uow: UnitOfWork,
     respondent_type: str | None = None,
     equality: str | None = None,
 ) -> dict[str, Any]:
-    return await _results(request, slug, respondent_type, equality)
+    return await _results(uow, consultation, respondent_type, equality)
 
 
-def _report_context(request: Request, slug: str, data: dict[str, Any]) -> dict[str, Any]:
-    w = web(request)
+async def _report(
+    request: Request,
+    uow: UnitOfWork,
+    clock: Clock,
+    pages: PageRenderer,
+    consultation: Consultation,
+    respondent_type: str | None,
+    equality: str | None,
+    *,
+    pdf: bool,
+) -> Response:
+    """The results with a chart per question, as the report page (or the page for a PDF)."""
+    data = await _results(uow, consultation, respondent_type, equality)
     charts = {}
     for question in data["questions"]:
         for block in question.get("rows", [question]):
             key = f"{question['id']}-{block['id']}" if "rows" in question else question["id"]
             bars = [(o["option"], o["percent"], o["count"]) for o in block["options"]]
             charts[key] = bar_chart(f"chart-{key}", block["text"], bars)
-    return {
-        "consultation": w.consultation(slug),
+    context = {
+        "consultation": consultation,
         "data": data,
         "charts": charts,
-        "generated": datetime.now(UTC),
+        "generated": clock.now().astimezone(UTC),  # the report says UTC
+        "pdf": pdf,
     }
+    return pages.render(request, "report.html", context)
 
 
 @router.get(
@@ -89,56 +105,60 @@ def _report_context(request: Request, slug: str, data: dict[str, Any]) -> dict[s
 )
 async def report(
     request: Request,
-    slug: str,
     _: CouncilPage,
+    consultation: Found,
+    uow: UnitOfWork,
+    clock: ServiceClock,
+    pages: Pages,
     respondent_type: str | None = None,
     equality: str | None = None,
 ) -> Response:
-    data = await _results(request, slug, respondent_type, equality)
-    return web(request).pages.render(
-        request, "report.html", {**_report_context(request, slug, data), "pdf": False}
+    return await _report(
+        request, uow, clock, pages, consultation, respondent_type, equality, pdf=False
     )
 
 
 @router.get("/consultations/{slug}/report.pdf", summary="The HTML report as a PDF")
 async def report_pdf(
     request: Request,
-    slug: str,
     _: CouncilPage,
+    consultation: Found,
+    uow: UnitOfWork,
+    clock: ServiceClock,
+    pages: Pages,
     respondent_type: str | None = None,
     equality: str | None = None,
 ) -> Response:
-    data = await _results(request, slug, respondent_type, equality)
-    page = web(request).pages.render(
-        request, "report.html", {**_report_context(request, slug, data), "pdf": True}
+    page = await _report(
+        request, uow, clock, pages, consultation, respondent_type, equality, pdf=True
     )
     pdf = await asyncio.to_thread(render_pdf, bytes(page.body).decode())
-    headers = {"Content-Disposition": f'inline; filename="{slug}-report.pdf"'}
+    headers = {"Content-Disposition": f'inline; filename="{consultation.slug}-report.pdf"'}
     return Response(pdf, media_type="application/pdf", headers=headers)
 
 
 @router.get("/consultations/{slug}/export.csv", summary="All responses, one row each")
-async def export_csv(request: Request, slug: str, _: CouncilPage) -> Response:
-    w = web(request)
-    consultation = w.consultation(slug)
-    async with w.unit_of_work() as uow:
-        text = await handlers.export(uow, consultation)
-    headers = {"Content-Disposition": f'attachment; filename="{slug}-responses.csv"'}
+async def export_csv(_: CouncilPage, consultation: Found, uow: UnitOfWork) -> Response:
+    text = await handlers.export(uow, consultation)
+    headers = {"Content-Disposition": f'attachment; filename="{consultation.slug}-responses.csv"'}
     return Response(text.encode("utf-8-sig"), media_type="text/csv; charset=utf-8", headers=headers)
 
 
 @router.post(
     "/consultations/{slug}/import", summary="Import responses from a Citizen Space style CSV"
 )
-async def import_csv(request: Request, slug: str, principal: CouncilPage) -> Response:
-    w = web(request)
-    consultation = w.consultation(slug)
+async def import_csv(
+    request: Request,
+    principal: CouncilPage,
+    consultation: Found,
+    uow: UnitOfWork,
+    clock: ServiceClock,
+) -> Response:
     text = (await request.body()).decode("utf-8-sig", errors="replace")
     try:
-        async with w.unit_of_work() as uow:
-            outcome = await handlers.import_responses(
-                uow, consultation, text, by=principal.subject, now=w.clock()
-            )
+        outcome = await handlers.import_responses(
+            uow, consultation, text, by=principal.subject, now=clock.now()
+        )
     except ImportError_ as wrong:
         return JSONResponse(
             {"detail": [{"loc": ["body"], "msg": str(wrong), "type": "invalid"}]}, status_code=422
@@ -151,9 +171,10 @@ async def import_csv(request: Request, slug: str, principal: CouncilPage) -> Res
     response_class=HTMLResponse,
     summary="Key in a paper return",
 )
-async def paper_entry(request: Request, slug: str, _: CouncilPage) -> Response:
-    w = web(request)
-    return form_page(request, w, w.consultation(slug), mode="paper", template="paper_entry.html")
+async def paper_entry(
+    request: Request, _: CouncilPage, consultation: Found, clock: ServiceClock, pages: Pages
+) -> Response:
+    return form_page(request, pages, clock, consultation, mode="paper", template="paper_entry.html")
 
 
 class CouncilReply(BaseModel):
@@ -166,21 +187,18 @@ class CouncilReply(BaseModel):
     "/consultations/{slug}/council-response", summary="Publish 'we asked, you said, we did'"
 )
 async def council_response(
-    request: Request, slug: str, body: CouncilReply, _: Council
+    _: Council, consultation: Found, body: CouncilReply, uow: UnitOfWork, clock: ServiceClock
 ) -> dict[str, Any]:
-    w = web(request)
-    consultation = w.consultation(slug)
-    async with w.unit_of_work() as uow:
-        reply = await handlers.publish_council_response(
-            uow,
-            consultation,
-            we_asked=body.we_asked,
-            you_said=body.you_said,
-            we_did=body.we_did,
-            at=w.clock(),
-        )
+    reply = await handlers.publish_council_response(
+        uow,
+        consultation,
+        we_asked=body.we_asked,
+        you_said=body.you_said,
+        we_did=body.we_did,
+        at=clock.now(),
+    )
     return {
-        "consultation": slug,
+        "consultation": consultation.slug,
         "published_at": reply.published_at.isoformat(),
-        "url": f"/consultations/{slug}/we-asked-you-said-we-did",
+        "url": f"/consultations/{consultation.slug}/we-asked-you-said-we-did",
     }

@@ -7,29 +7,27 @@ the same paths take JSON with a bearer token.
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from services.consultation.domain.themes.learning import InvalidCorrection
 from services.consultation.domain.themes.review import IllegalDecision
-from services.consultation.entrypoints.context import wants_html, web
+from services.consultation.entrypoints.deps import CouncilPage, Found, Pages, Service, UnitOfWork
 from services.consultation.service_layer import theming
-from shared.auth import Principal
 from shared.web.csrf import CsrfError, verify_csrf
-from shared.web.staff import require_staff
+from shared.web.negotiation import wants_html
 
 router = APIRouter(tags=["consultation themes"])
-CouncilPage = Annotated[Principal, Depends(require_staff("council", "admin"))]
 
 
-async def _body(request: Request) -> tuple[dict[str, Any], bool]:
+async def _body(request: Request, secret: str) -> tuple[dict[str, Any], bool]:
     """The request's fields, and whether it came from the review page (a form)."""
     if wants_html(request):
         form = await request.form()
         try:
-            verify_csrf(request, str(form.get("csrf_token") or ""), web(request).pages.secret)
+            verify_csrf(request, str(form.get("csrf_token") or ""), secret)
         except CsrfError as error:
             raise HTTPException(status.HTTP_403_FORBIDDEN, str(error)) from None
         return {k: v for k, v in form.items() if isinstance(v, str) and v != ""}, True
@@ -45,23 +43,27 @@ async def _body(request: Request) -> tuple[dict[str, Any], bool]:
 @router.get(
     "/consultations/{slug}/themes", summary="Proposed themes with counts, quotes and reasons"
 )
-async def list_themes(request: Request, slug: str, _: CouncilPage) -> list[dict[str, Any]]:
-    w = web(request)
-    async with w.unit_of_work() as uow:
-        return await theming.list_themes(uow, w.consultation(slug))
+async def list_themes(_: CouncilPage, consultation: Found, uow: UnitOfWork) -> list[dict[str, Any]]:
+    async with uow:
+        return await theming.list_themes(uow, consultation)
 
 
 @router.post("/consultations/{slug}/themes/run", summary="Theme every free-text answer now")
-async def run(request: Request, slug: str, principal: CouncilPage) -> Response:
-    w = web(request)
-    consultation = w.consultation(slug)
-    _, from_page = await _body(request)
-    classifier = await asyncio.to_thread(w.classifier)  # trained once, in a few seconds
-    async with w.unit_of_work() as uow:
-        summary = await theming.run_themes(uow, consultation, classifier, w.themes())
+async def run(
+    request: Request,
+    principal: CouncilPage,
+    consultation: Found,
+    service: Service,
+    uow: UnitOfWork,
+) -> Response:
+    _, from_page = await _body(request, service.pages.secret)
+    classifier = await asyncio.to_thread(service.classifier)  # trained once, in a few seconds
+    async with uow:
+        summary = await theming.run_themes(uow, consultation, classifier, service.themes())
     if from_page:
         return RedirectResponse(
-            f"/consultations/{slug}/themes/review", status_code=status.HTTP_303_SEE_OTHER
+            f"/consultations/{consultation.slug}/themes/review",
+            status_code=status.HTTP_303_SEE_OTHER,
         )
     return JSONResponse(summary)
 
@@ -70,12 +72,17 @@ async def run(request: Request, slug: str, principal: CouncilPage) -> Response:
     "/consultations/{slug}/themes/{key}/decision",
     summary="Confirm, rename, merge or reject a theme",
 )
-async def decision(request: Request, slug: str, key: str, principal: CouncilPage) -> Response:
-    w = web(request)
-    consultation = w.consultation(slug)
-    body, from_page = await _body(request)
+async def decision(
+    request: Request,
+    principal: CouncilPage,
+    consultation: Found,
+    key: str,
+    pages: Pages,
+    uow: UnitOfWork,
+) -> Response:
+    body, from_page = await _body(request, pages.secret)
     try:
-        async with w.unit_of_work() as uow:
+        async with uow:
             view = await theming.decide_theme(
                 uow,
                 consultation,
@@ -95,7 +102,7 @@ async def decision(request: Request, slug: str, key: str, principal: CouncilPage
         ) from None
     if from_page:
         return RedirectResponse(
-            f"/consultations/{slug}/themes/review#theme-{key}",
+            f"/consultations/{consultation.slug}/themes/review#theme-{key}",
             status_code=status.HTTP_303_SEE_OTHER,
         )
     return JSONResponse(view)
@@ -105,11 +112,11 @@ async def decision(request: Request, slug: str, key: str, principal: CouncilPage
     "/consultations/{slug}/themes/queue",
     summary="Answers with themes and confidence; those needing a person first",
 )
-async def queue(request: Request, slug: str, _: CouncilPage) -> list[dict[str, Any]]:
-    w = web(request)
-    consultation = w.consultation(slug)
-    classifier = await asyncio.to_thread(w.classifier)
-    async with w.unit_of_work() as uow:
+async def queue(
+    _: CouncilPage, consultation: Found, service: Service, uow: UnitOfWork
+) -> list[dict[str, Any]]:
+    classifier = await asyncio.to_thread(service.classifier)
+    async with uow:
         return await theming.review_queue(uow, consultation, classifier)
 
 
@@ -119,16 +126,20 @@ async def queue(request: Request, slug: str, _: CouncilPage) -> list[dict[str, A
     status_code=status.HTTP_201_CREATED,
 )
 async def correct(
-    request: Request, slug: str, response_id: str, question_id: str, principal: CouncilPage
+    request: Request,
+    principal: CouncilPage,
+    consultation: Found,
+    response_id: str,
+    question_id: str,
+    pages: Pages,
+    uow: UnitOfWork,
 ) -> dict[str, Any]:
-    w = web(request)
-    consultation = w.consultation(slug)
-    body, from_page = await _body(request)
+    body, from_page = await _body(request, pages.secret)
     themes = body.get("themes")
     if from_page and isinstance(themes, str):
         themes = [t.strip() for t in themes.split(",") if t.strip()]
     try:
-        async with w.unit_of_work() as uow:
+        async with uow:
             return await theming.correct_answer(
                 uow, consultation, response_id, question_id, themes, by=principal.subject
             )
@@ -149,13 +160,13 @@ async def correct(
     response_class=HTMLResponse,
     summary="Theme sign-off page",
 )
-async def review(request: Request, slug: str, _: CouncilPage) -> Response:
-    w = web(request)
-    consultation = w.consultation(slug)
-    async with w.unit_of_work() as uow:
+async def review(
+    request: Request, _: CouncilPage, consultation: Found, pages: Pages, uow: UnitOfWork
+) -> Response:
+    async with uow:
         themes = await theming.list_themes(uow, consultation)
     live = [t for t in themes if t["status"] in ("proposed", "confirmed")]
-    return w.pages.render(
+    return pages.render(
         request,
         "themes_review.html",
         {"consultation": consultation, "themes": themes, "live": live},

@@ -33,17 +33,16 @@ BODIES: dict[str, type[BaseModel]] = {
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: read aloud over the phone
 
 
-async def submit_response(
+def record_response(
     uow: ConsultationUnitOfWork,
     consultation: Consultation,
     raw: dict[str, Any],
     *,
     at: datetime,
     staff: str | None = None,
-    draft_code: str | None = None,
-    commit: bool = True,
 ) -> Response:
-    """Validate and store a response, publish its events; raises InvalidResponse or
+    """Validate a response and add it, with its events, to the open unit of work (the
+    caller commits: one response, or a whole import at once). Raises InvalidResponse or
     ConsultationClosed / ConsultationNotOpen. ``staff`` is who keyed it in (paper returns)."""
     valid = validate_response(consultation, raw, staff=staff is not None)
     response = Response.submit(
@@ -59,9 +58,23 @@ async def submit_response(
         data = BODIES[event_type].model_validate(body)  # the contract's models guard the fields
         uow.publish(topics.CONSULTATION, key, CloudEvent.new(event_type, SOURCE, key, data))
     response.pending_events.clear()
-    if draft_code:
-        await uow.consultations.delete_draft(draft_code)
-    if commit:
+    return response
+
+
+async def submit_response(
+    uow: ConsultationUnitOfWork,
+    consultation: Consultation,
+    raw: dict[str, Any],
+    *,
+    at: datetime,
+    staff: str | None = None,
+    draft_code: str | None = None,
+) -> Response:
+    """Store one response and publish its events; the saved draft it finishes goes."""
+    async with uow:
+        response = record_response(uow, consultation, raw, at=at, staff=staff)
+        if draft_code:
+            await uow.consultations.delete_draft(draft_code)
         await uow.commit()
     return response
 
@@ -88,16 +101,26 @@ async def save_draft(
 ) -> str:
     """Keep a half-finished response under a code the respondent can come back with."""
     code = normal_code(code) if code else new_code()
-    await uow.consultations.save_draft(code, consultation.slug, channel, document, at)
-    await uow.commit()
+    async with uow:
+        await uow.consultations.save_draft(code, consultation.slug, channel, document, at)
+        await uow.commit()
     return code
 
 
 async def load_draft(
     uow: ConsultationUnitOfWork, consultation: Consultation, code: str
 ) -> tuple[str, dict[str, Any]] | None:
-    row = await uow.consultations.draft(normal_code(code), consultation.slug)
+    async with uow:
+        row = await uow.consultations.draft(normal_code(code), consultation.slug)
     return (row.channel, json.loads(row.document)) if row else None
+
+
+async def council_response(
+    uow: ConsultationUnitOfWork, consultation: Consultation
+) -> CouncilResponse | None:
+    """The council's "we asked, you said, we did", once published."""
+    async with uow:
+        return await uow.consultations.council_response(consultation.slug)
 
 
 async def results(
@@ -105,8 +128,11 @@ async def results(
 ) -> dict[str, Any]:
     """Counts and percentages per closed question, signed-off themes per free-text question,
     and suppressed equality monitoring; raises GroupTooSmall for a small equality group."""
-    rows = await uow.consultations.responses(consultation.slug)
-    equality = await uow.consultations.equality(consultation.slug)
+    async with uow:
+        rows = await uow.consultations.responses(consultation.slug)
+        equality = await uow.consultations.equality(consultation.slug)
+        stored = await uow.consultations.themes(consultation.slug)
+        assigned = await uow.consultations.assignments(consultation.slug)
     decoded = [
         (json.loads(r.answers), equality.get(r.response_id, {}), r.respondent_type) for r in rows
     ]
@@ -117,11 +143,10 @@ async def results(
     ids = {id(a) for a in answers}
     kept = {r.response_id for r, d in zip(rows, decoded, strict=True) if id(d[0]) in ids}
     answered = {q.id: R.answered_count(q, answers) for q in consultation.free_text}
-    stored = await uow.consultations.themes(consultation.slug)
     proposals = {key: theme for key, (theme, _) in stored.items()}
     assignments = [
         (f"{a.response_id}:{a.question_id}", a.question_id, a.theme_key)
-        for a in await uow.consultations.assignments(consultation.slug)
+        for a in assigned
         if a.response_id in kept
     ]
     themed = report(proposals, assignments, answered)
@@ -153,7 +178,9 @@ async def results(
 
 
 async def export(uow: ConsultationUnitOfWork, consultation: Consultation) -> str:
-    rows = await uow.consultations.responses(consultation.slug)
+    """Every response as CSV, one row each."""
+    async with uow:
+        rows = await uow.consultations.responses(consultation.slug)
     return export_csv(
         consultation,
         (
@@ -176,20 +203,23 @@ async def import_responses(
     none is when any row is invalid (the problems name the line and field)."""
     problems: list[str] = []
     imported = 0
-    for row in read_import(consultation, text):
-        at = datetime.fromisoformat(row.submitted) if row.submitted else now
-        if at.tzinfo is None:
-            at = at.replace(tzinfo=consultation.closes.tzinfo)
-        raw = {**row.raw, "paper_reference": row.reference} if row.reference else row.raw
-        try:
-            await submit_response(uow, consultation, raw, at=at, staff=by, commit=False)
-            imported += 1
-        except InvalidResponse as invalid:
-            problems.extend(f"line {row.line}: {p.field}: {p.message}" for p in invalid.problems)
-    if problems:
-        await uow.rollback()
-        return {"imported": 0, "problems": problems}
-    await uow.commit()
+    async with uow:
+        for row in read_import(consultation, text):
+            at = datetime.fromisoformat(row.submitted) if row.submitted else now
+            if at.tzinfo is None:
+                at = at.replace(tzinfo=consultation.closes.tzinfo)
+            raw = {**row.raw, "paper_reference": row.reference} if row.reference else row.raw
+            try:
+                record_response(uow, consultation, raw, at=at, staff=by)
+                imported += 1
+            except InvalidResponse as invalid:
+                problems.extend(
+                    f"line {row.line}: {p.field}: {p.message}" for p in invalid.problems
+                )
+        if problems:
+            await uow.rollback()
+            return {"imported": 0, "problems": problems}
+        await uow.commit()
     return {"imported": imported, "problems": []}
 
 
@@ -203,8 +233,9 @@ async def publish_council_response(
     at: datetime,
 ) -> CouncilResponse:
     reply = CouncilResponse(consultation.slug, we_asked, you_said, we_did, at)
-    await uow.consultations.save_council_response(reply)
-    await uow.commit()
+    async with uow:
+        await uow.consultations.save_council_response(reply)
+        await uow.commit()
     return reply
 
 

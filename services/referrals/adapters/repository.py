@@ -7,7 +7,6 @@ accepting a referral and the overdue sweep flagging it cannot overwrite each oth
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -19,20 +18,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.referrals.adapters.orm import ERASED, OPEN_ONLY, READ_AUDIT, REFERRALS
 from services.referrals.domain.model import OPEN_STATUSES, CarerDetails, Referral
+from services.referrals.domain.queue import QueueFilter, Read
 
 COLUMNS = REFERRALS.c
-
-
-@dataclass(frozen=True)
-class QueueFilter:
-    """What a queue request asks for; ``services`` is already scoped to the caller's role."""
-
-    services: tuple[str, ...]
-    status: str | None = None  # a status, or "open" for requested and accepted
-    carer_id: str | None = None
-    overdue: bool | None = None
-    limit: int = 50
-    offset: int = 0
 
 
 def _aware(value: datetime) -> datetime:
@@ -100,6 +88,19 @@ def _referral(row: Any) -> Referral:
         erased=bool(document.get("erased")),
         details_removed=document.get("details_removed"),
     )
+
+
+def _audit_row(read: Read) -> dict[str, Any]:
+    return {
+        "at": read.at,
+        "subject": read.subject[:200],
+        "role": read.role[:20],
+        "org": read.org[:40],
+        "action": read.action,
+        "referral_id": read.referral_id,
+        "carer_id": read.carer_id,
+        "outcome": read.outcome,
+    }
 
 
 class ReferralRepository:
@@ -250,10 +251,10 @@ class ReferralRepository:
         )
         return set(found)
 
-    async def audit(self, entries: list[dict[str, Any]]) -> None:
+    async def audit(self, reads: list[Read]) -> None:
         """Record reads (one statement for a whole page of them)."""
-        if entries:
-            await self.session.execute(sa.insert(READ_AUDIT), entries)
+        if reads:
+            await self.session.execute(sa.insert(READ_AUDIT), [_audit_row(r) for r in reads])
 
     async def audit_entries(
         self, *, carer_id: str | None = None, referral_id: str | None = None

@@ -95,7 +95,9 @@ def who(subject: str) -> str:
     return subject
 
 
-def register(env: Environment) -> None:
+def register(env: Environment, *, working_days: int = 5) -> None:
+    """The filters and globals every page uses; ``working_days`` is the service level the
+    queue and each referral state (from the service's settings)."""
     env.filters.update(
         long_date=long_date,
         date_time=date_time,
@@ -110,4 +112,5 @@ def register(env: Environment) -> None:
         categories=CATEGORIES,
         identifier_kinds=IDENTIFIER_KINDS,
         done_messages=DONE_MESSAGES,
+        working_days=working_days,
     )

@@ -13,16 +13,14 @@ import json
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
-from services.referrals.adapters.repository import QueueFilter
 from services.referrals.domain import access
-from services.referrals.domain.model import IllegalTransition, MissingReason
-from services.referrals.domain.outcomes import InvalidOutcome
+from services.referrals.domain.queue import QueueFilter
 from services.referrals.entrypoints import web as pages
-from services.referrals.entrypoints.context import is_form, wants_html, web
+from services.referrals.entrypoints.deps import ServiceClock, Staff, UnitOfWork
 from services.referrals.entrypoints.schemas import (
     Complete,
     Reason,
@@ -30,29 +28,17 @@ from services.referrals.entrypoints.schemas import (
     Service,
     StatusFilter,
 )
-from services.referrals.service_layer.handlers import (
-    ReferralNotFound,
-    change_referral,
-    read_queue,
-    read_referral,
-)
-from shared.auth import Principal
-from shared.web.staff import require_staff
+from services.referrals.entrypoints.steps import Refusal, take_step
+from services.referrals.service_layer.handlers import ReferralNotFound, read_queue, read_referral
+from shared.web.negotiation import is_form, wants_html
 
 router = APIRouter(tags=["referrals"])
-Staff = Annotated[Principal, Depends(require_staff(*access.STAFF_ROLES))]
 BODIES: dict[str, type[BaseModel] | None] = {
     "accept": None,
     "decline": Reason,
     "complete": Complete,
     "withdraw": Reason,
 }
-
-
-def _unprocessable(loc: list[str | int], message: str, kind: str = "invalid") -> HTTPException:
-    return HTTPException(
-        status.HTTP_422_UNPROCESSABLE_CONTENT, [{"loc": loc, "msg": message, "type": kind}]
-    )
 
 
 @router.get(
@@ -64,6 +50,8 @@ async def list_referrals(
     request: Request,
     response: Response,
     principal: Staff,
+    uow: UnitOfWork,
+    clock: ServiceClock,
     service: Service | None = None,
     status_: Annotated[StatusFilter | None, Query(alias="status")] = None,
     carer_id: str | None = None,
@@ -77,9 +65,7 @@ async def list_referrals(
     except access.OutOfScope as wrong:
         raise HTTPException(status.HTTP_403_FORBIDDEN, str(wrong)) from None
     wanted = QueueFilter(services, status_, carer_id, overdue, limit, offset)
-    w = web(request)
-    async with w.unit_of_work() as uow:
-        referrals, total = await read_queue(uow, principal, wanted, "list", w.clock())
+    referrals, total = await read_queue(uow, principal, wanted, "list", clock.now())
     response.headers["X-Total-Count"] = str(total)
     links = _page_links(request, total, limit, offset)
     if links:
@@ -107,15 +93,13 @@ def _page_links(request: Request, total: int, limit: int, offset: int) -> str:
     summary="One referral with the carer's story (a page for browsers, JSON otherwise)",
     response_model=ReferralPublic,
 )
-async def get_referral(
-    request: Request, principal: Staff, referral_id: str, done: str | None = None
-) -> Any:
-    if wants_html(request):
-        return await pages.detail_page(request, principal, referral_id, done=done)
-    w = web(request)
+async def get_referral(team: pages.TeamPage, referral_id: str, done: str | None = None) -> Any:
+    if wants_html(team.request):
+        return await pages.detail_page(team, referral_id, done=done)
     try:
-        async with w.unit_of_work() as uow:
-            referral = await read_referral(uow, principal, referral_id, "read", w.clock())
+        referral = await read_referral(
+            team.uow, team.principal, referral_id, "read", team.clock.now()
+        )
     except ReferralNotFound as missing:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(missing)) from None
     return ReferralPublic.of(referral)
@@ -141,33 +125,18 @@ async def _body(request: Request, model: type[BaseModel] | None) -> dict[str, An
         ) from None
 
 
-async def _step(request: Request, principal: Principal, referral_id: str, step: str) -> Any:
-    if is_form(request):
-        return await pages.submit(request, principal, referral_id, step)
-    arguments = await _body(request, BODIES[step])
-    w = web(request)
-    try:
-        async with w.unit_of_work() as uow:
-            referral = await change_referral(
-                uow,
-                referral_id,
-                step,
-                role=principal.role,
-                by=principal.subject,
-                now=w.clock(),
-                org=principal.org,
-                **arguments,
-            )
-    except ReferralNotFound as missing:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(missing)) from None
-    except IllegalTransition as illegal:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(illegal)) from None
-    except InvalidOutcome as invalid:
-        loc: list[str | int] = ["body", "outcome", *invalid.field.split(".")]
-        raise _unprocessable(loc, invalid.message) from None
-    except MissingReason:
-        raise _unprocessable(["body", "reason"], "give a reason") from None
-    return ReferralPublic.of(referral)
+async def _step(team: pages.Page, referral_id: str, step: str) -> Any:
+    if is_form(team.request):
+        return await pages.submit(team, referral_id, step)
+    arguments = await _body(team.request, BODIES[step])
+    changed = await take_step(team.uow, team.clock, team.principal, referral_id, step, arguments)
+    if isinstance(changed, Refusal):
+        if changed.status == status.HTTP_409_CONFLICT:
+            raise HTTPException(changed.status, changed.message)
+        loc = ["body", *changed.field.split(".")]
+        detail = [{"loc": loc, "msg": changed.message, "type": "invalid"}]
+        raise HTTPException(changed.status, detail)
+    return ReferralPublic.of(changed)
 
 
 def _documented(model: type[BaseModel] | None) -> dict[str, Any]:
@@ -183,8 +152,8 @@ def _documented(model: type[BaseModel] | None) -> dict[str, Any]:
     summary="Accept a requested referral (409 unless requested)",
     response_model=ReferralPublic,
 )
-async def accept(request: Request, principal: Staff, referral_id: str) -> Any:
-    return await _step(request, principal, referral_id, "accept")
+async def accept(team: pages.TeamPage, referral_id: str) -> Any:
+    return await _step(team, referral_id, "accept")
 
 
 @router.post(
@@ -193,8 +162,8 @@ async def accept(request: Request, principal: Staff, referral_id: str) -> Any:
     response_model=ReferralPublic,
     openapi_extra=_documented(Reason),
 )
-async def decline(request: Request, principal: Staff, referral_id: str) -> Any:
-    return await _step(request, principal, referral_id, "decline")
+async def decline(team: pages.TeamPage, referral_id: str) -> Any:
+    return await _step(team, referral_id, "decline")
 
 
 @router.post(
@@ -203,8 +172,8 @@ async def decline(request: Request, principal: Staff, referral_id: str) -> Any:
     response_model=ReferralPublic,
     openapi_extra=_documented(Complete),
 )
-async def complete(request: Request, principal: Staff, referral_id: str) -> Any:
-    return await _step(request, principal, referral_id, "complete")
+async def complete(team: pages.TeamPage, referral_id: str) -> Any:
+    return await _step(team, referral_id, "complete")
 
 
 @router.post(
@@ -213,5 +182,5 @@ async def complete(request: Request, principal: Staff, referral_id: str) -> Any:
     response_model=ReferralPublic,
     openapi_extra=_documented(Reason),
 )
-async def withdraw(request: Request, principal: Staff, referral_id: str) -> Any:
-    return await _step(request, principal, referral_id, "withdraw")
+async def withdraw(team: pages.TeamPage, referral_id: str) -> Any:
+    return await _step(team, referral_id, "withdraw")

@@ -8,45 +8,65 @@ summary and the answers kept. Staff sign in with their token at ``/staff/sign-in
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from services.referrals.adapters.repository import QueueFilter
 from services.referrals.domain import access
-from services.referrals.domain.model import IllegalTransition, MissingReason, Referral
+from services.referrals.domain.model import Referral
 from services.referrals.domain.outcomes import OUTCOME_TYPES_FOR_SERVICE, InvalidOutcome
+from services.referrals.domain.queue import QueueFilter
 from services.referrals.entrypoints import forms
-from services.referrals.entrypoints.context import web
+from services.referrals.entrypoints.deps import Pages, ServiceClock, Staff, UnitOfWork
 from services.referrals.entrypoints.display import STATUS_FILTERS
-from services.referrals.service_layer.handlers import (
-    ReferralNotFound,
-    change_referral,
-    read_queue,
-    read_referral,
-)
+from services.referrals.entrypoints.steps import Refusal, take_step
+from services.referrals.service_layer.handlers import ReferralNotFound, read_queue, read_referral
+from services.referrals.service_layer.unit_of_work import ReferralsUnitOfWork
 from shared.auth import Principal
+from shared.clock import Clock
+from shared.web import PageRenderer
 from shared.web.csrf import CsrfError, verify_csrf
 from shared.web.forms import FieldError
-from shared.web.staff import require_staff
 
 router = APIRouter(tags=["referral team pages"], include_in_schema=False)
-StaffPage = Annotated[Principal, Depends(require_staff(*access.STAFF_ROLES))]
 PAGE_SIZE = 25
+
+
+@dataclass(frozen=True)
+class Page:
+    """One request for a team page: who asks, and what the page reads and renders with."""
+
+    request: Request
+    principal: Principal
+    uow: ReferralsUnitOfWork
+    clock: Clock
+    pages: PageRenderer
+
+    def render(self, template: str, context: dict[str, Any], status_code: int = 200) -> Response:
+        return self.pages.render(self.request, template, context, status_code=status_code)
+
+
+def _page(
+    request: Request, principal: Staff, uow: UnitOfWork, clock: ServiceClock, pages: Pages
+) -> Page:
+    return Page(request, principal, uow, clock, pages)
+
+
+TeamPage = Annotated[Page, Depends(_page)]
 
 
 @router.get("/", response_class=HTMLResponse)
 async def queue_page(
-    request: Request,
-    principal: StaffPage,
+    team: TeamPage,
     service: str = "",
     status_: Annotated[str, Query(alias="status")] = "open",
     overdue: str = "",
     page: int = 1,
 ) -> Response:
-    allowed = access.services_for(principal.role)
+    allowed = access.services_for(team.principal.role)
     service = service if service in allowed else ""
     status_ = status_ if status_ in dict(STATUS_FILTERS) else "open"
     page = max(page, 1)
@@ -57,9 +77,9 @@ async def queue_page(
         limit=PAGE_SIZE,
         offset=(page - 1) * PAGE_SIZE,
     )
-    w = web(request)
-    async with w.unit_of_work() as uow:
-        referrals, total = await read_queue(uow, principal, wanted, "queue_page", w.clock())
+    referrals, total = await read_queue(
+        team.uow, team.principal, wanted, "queue_page", team.clock.now()
+    )
     filters = {"service": service, "status": status_, "overdue": overdue}
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
 
@@ -67,7 +87,7 @@ async def queue_page(
         return "/?" + urlencode({**{k: v for k, v in filters.items() if v}, "page": number})
 
     context = {
-        "principal": principal,
+        "principal": team.principal,
         "referrals": referrals,
         "total": total,
         "filters": filters,
@@ -77,41 +97,36 @@ async def queue_page(
         "pages": pages,
         "previous_href": href(page - 1) if page > 1 else "",
         "next_href": href(page + 1) if page < pages else "",
-        "working_days": web(request).working_days,
     }
-    return web(request).pages.render(request, "queue.html", context)
+    return team.render("queue.html", context)
 
 
-async def _load(request: Request, principal: Principal, referral_id: str) -> Referral:
-    w = web(request)
+async def _load(team: Page, referral_id: str) -> Referral:
     try:
-        async with w.unit_of_work() as uow:
-            return await read_referral(uow, principal, referral_id, "page", w.clock())
+        return await read_referral(team.uow, team.principal, referral_id, "page", team.clock.now())
     except ReferralNotFound as missing:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(missing)) from None
 
 
 async def detail_page(
-    request: Request,
-    principal: Principal,
+    team: Page,
     referral_id: str,
     *,
     done: str | None = None,
     errors: list[FieldError] | None = None,
     status_code: int = 200,
 ) -> Response:
-    referral = await _load(request, principal, referral_id)
+    referral = await _load(team, referral_id)
     context = {
         "referral": referral,
         "done": done if done == referral.status else None,
         "errors": errors or [],
-        "working_days": web(request).working_days,
     }
-    return web(request).pages.render(request, "referral.html", context, status_code=status_code)
+    return team.render("referral.html", context, status_code=status_code)
 
 
 def _reason_page(
-    request: Request,
+    team: Page,
     referral: Referral,
     step: str,
     *,
@@ -126,11 +141,11 @@ def _reason_page(
         "value": value,
         "errors": errors or [],
     }
-    return web(request).pages.render(request, "reason.html", context, status_code=status_code)
+    return team.render("reason.html", context, status_code=status_code)
 
 
 def _complete_page(
-    request: Request,
+    team: Page,
     referral: Referral,
     *,
     kind: str = "",
@@ -149,87 +164,83 @@ def _complete_page(
         "values": values or {},
         "errors": errors or [],
     }
-    return web(request).pages.render(request, "complete.html", context, status_code=status_code)
+    return team.render("complete.html", context, status_code=status_code)
 
 
 @router.get("/referrals/{referral_id}/decline", response_class=HTMLResponse)
-async def decline_page(request: Request, principal: StaffPage, referral_id: str) -> Response:
-    return _reason_page(request, await _load(request, principal, referral_id), "decline")
+async def decline_page(team: TeamPage, referral_id: str) -> Response:
+    return _reason_page(team, await _load(team, referral_id), "decline")
 
 
 @router.get("/referrals/{referral_id}/withdraw", response_class=HTMLResponse)
-async def withdraw_page(request: Request, principal: StaffPage, referral_id: str) -> Response:
-    return _reason_page(request, await _load(request, principal, referral_id), "withdraw")
+async def withdraw_page(team: TeamPage, referral_id: str) -> Response:
+    return _reason_page(team, await _load(team, referral_id), "withdraw")
 
 
 @router.get("/referrals/{referral_id}/complete", response_class=HTMLResponse)
 async def complete_page(
-    request: Request,
-    principal: StaffPage,
+    team: TeamPage,
     referral_id: str,
     kind: Annotated[str | None, Query(alias="outcome-type")] = None,
     asked: str = "",
 ) -> Response:
     """Step one asks what the outcome was (a GET form); step two asks about that outcome."""
-    referral = await _load(request, principal, referral_id)
+    referral = await _load(team, referral_id)
     allowed = OUTCOME_TYPES_FOR_SERVICE[referral.service]
     if (kind is None and not asked) or kind in allowed:
-        return _complete_page(
-            request, referral, kind=kind or "", values={"outcome-type": kind or ""}
-        )
+        return _complete_page(team, referral, kind=kind or "", values={"outcome-type": kind or ""})
     problem = [FieldError("outcome.type", "Select the outcome of the referral", "outcome-type")]
-    return _complete_page(request, referral, errors=problem, status_code=422)
+    return _complete_page(team, referral, errors=problem, status_code=422)
 
 
-async def submit(request: Request, principal: Principal, referral_id: str, step: str) -> Response:
+async def submit(team: Page, referral_id: str, step: str) -> Response:
     """A lifecycle form posted from the page: check, act, then show the referral."""
-    w = web(request)
+    request = team.request
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     try:
-        verify_csrf(request, form.get("csrf_token"), w.secret)
+        verify_csrf(request, form.get("csrf_token"), team.pages.secret)
     except CsrfError as error:
         raise HTTPException(status.HTTP_403_FORBIDDEN, str(error)) from None
-    referral = await _load(request, principal, referral_id)
+    referral = await _load(team, referral_id)
     arguments: dict[str, Any] = {}
     if step in ("decline", "withdraw"):
         reason = form.get("reason", "").strip()
         if not reason:
             problem = [FieldError("reason", forms.REASON_MISSING[step], "reason")]
-            return _reason_page(request, referral, step, errors=problem, status_code=422)
+            return _reason_page(team, referral, step, errors=problem, status_code=422)
         arguments["reason"] = reason
     elif step == "complete":
         outcome, problems = forms.outcome_from_form(form)
         if problems:
             kind = outcome.get("type", "")
             return _complete_page(
-                request, referral, kind=kind, values=form, errors=problems, status_code=422
+                team, referral, kind=kind, values=form, errors=problems, status_code=422
             )
         arguments["outcome"] = outcome
-    try:
-        async with w.unit_of_work() as uow:
-            changed = await change_referral(
-                uow,
-                referral_id,
-                step,
-                role=principal.role,
-                by=principal.subject,
-                now=w.clock(),
-                org=principal.org,
-                **arguments,
-            )
-    except ReferralNotFound as missing:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(missing)) from None
-    except IllegalTransition as illegal:
-        problem = [FieldError(step, f"You cannot do that: {illegal}", "")]
-        return await detail_page(request, principal, referral_id, errors=problem, status_code=409)
-    except InvalidOutcome as invalid:
-        problem = [forms.field_error(invalid)]
-        kind = "" if invalid.field == "type" else arguments["outcome"].get("type", "")
-        return _complete_page(
-            request, referral, kind=kind, values=form, errors=problem, status_code=422
-        )
-    except MissingReason:
-        problem = [FieldError("reason", forms.REASON_MISSING[step], "reason")]
-        return _reason_page(request, referral, step, errors=problem, status_code=422)
+    changed = await take_step(team.uow, team.clock, team.principal, referral_id, step, arguments)
+    if isinstance(changed, Refusal):
+        return await _refused(team, referral, step, form, arguments, changed)
     target = f"/referrals/{changed.referral_id}?done={changed.status}"
     return RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER)
+
+
+async def _refused(
+    team: Page,
+    referral: Referral,
+    step: str,
+    form: dict[str, str],
+    arguments: dict[str, Any],
+    refusal: Refusal,
+) -> Response:
+    """The page again, with the refusal as a GOV.UK error summary."""
+    if refusal.field == "reason":
+        problem = [FieldError("reason", forms.REASON_MISSING[step], "reason")]
+        return _reason_page(team, referral, step, errors=problem, status_code=refusal.status)
+    if isinstance(refusal.error, InvalidOutcome):
+        kind = "" if refusal.error.field == "type" else arguments["outcome"].get("type", "")
+        problem = [forms.field_error(refusal.error)]
+        return _complete_page(
+            team, referral, kind=kind, values=form, errors=problem, status_code=refusal.status
+        )
+    problem = [FieldError(step, f"You cannot do that: {refusal.message}", "")]
+    return await detail_page(team, referral.referral_id, errors=problem, status_code=refusal.status)

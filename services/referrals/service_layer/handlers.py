@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from services.referrals.adapters.repository import QueueFilter
 from services.referrals.domain import access, rules
-from services.referrals.domain.model import SYSTEM, CarerDetails, Referral
+from services.referrals.domain.model import SYSTEM, TRANSITIONS, CarerDetails, Referral
+from services.referrals.domain.queue import QueueFilter, Read
 from services.referrals.domain.working_days import WorkingCalendar, england_and_wales, local_date
 from services.referrals.domain.working_days import due_by as working_due_by
 from services.referrals.service_layer.unit_of_work import ReferralsUnitOfWork
@@ -216,21 +216,29 @@ def publish(referral: Referral, uow: ReferralsUnitOfWork) -> None:
 
 
 # -- staff -------------------------------------------------------------------------------
+# Each use case opens the unit of work it is given and commits it: routes only call them.
 
 
-def _audit_row(
+def _read(
     reader: Principal, action: str, at: datetime, referral: Referral | None, outcome: str
-) -> dict[str, Any]:
-    return {
-        "at": at,
-        "subject": reader.subject[:200],
-        "role": reader.role[:20],
-        "org": reader.org[:40],
-        "action": action,
-        "referral_id": referral.referral_id if referral else None,
-        "carer_id": referral.carer_id if referral else None,
-        "outcome": outcome,
-    }
+) -> Read:
+    return Read(
+        reader.subject,
+        reader.role,
+        reader.org,
+        action,
+        at,
+        referral.referral_id if referral else None,
+        referral.carer_id if referral else None,
+        outcome,
+    )
+
+
+def _seen(reader: Principal, referral: Referral | None) -> str:
+    """How a read of ``referral`` by ``reader`` is recorded: the real reason (contract 6.4)."""
+    if referral is None:
+        return "not_found"
+    return "allowed" if access.may_see(reader.role, referral.service) else "refused:scope"
 
 
 async def read_referral(
@@ -238,15 +246,11 @@ async def read_referral(
 ) -> Referral:
     """A referral in the caller's queue, or :class:`ReferralNotFound`; the read is audited
     (and committed) whatever the outcome, with the real reason (contract 6.4)."""
-    referral = await uow.referrals.get(referral_id)
-    if referral is None:
-        outcome = "not_found"
-    elif not access.may_see(reader.role, referral.service):
-        outcome = "refused:scope"
-    else:
-        outcome = "allowed"
-    await uow.referrals.audit([_audit_row(reader, action, at, referral, outcome)])
-    await uow.commit()
+    async with uow:
+        referral = await uow.referrals.get(referral_id)
+        outcome = _seen(reader, referral)
+        await uow.referrals.audit([_read(reader, action, at, referral, outcome)])
+        await uow.commit()
     if referral is None or outcome != "allowed":
         raise ReferralNotFound(f"no referral {referral_id} in your queue")
     return referral
@@ -257,10 +261,11 @@ async def read_queue(
 ) -> tuple[list[Referral], int]:
     """One page of the caller's queue; every referral on it is audited as read (a page with
     none still records that the queue was looked at)."""
-    referrals, total = await uow.referrals.queue(wanted)
-    rows = [_audit_row(reader, action, at, r, "allowed") for r in referrals]
-    await uow.referrals.audit(rows or [_audit_row(reader, action, at, None, "allowed")])
-    await uow.commit()
+    async with uow:
+        referrals, total = await uow.referrals.queue(wanted)
+        reads = [_read(reader, action, at, r, "allowed") for r in referrals]
+        await uow.referrals.audit(reads or [_read(reader, action, at, None, "allowed")])
+        await uow.commit()
     return referrals, total
 
 
@@ -269,37 +274,35 @@ async def change_referral(
     referral_id: str,
     step: str,
     *,
-    role: str,
-    by: str,
+    by: Principal,
     now: datetime,
-    org: str = "",
     reason: str | None = None,
     outcome: dict[str, Any] | None = None,
 ) -> Referral:
     """A member of staff accepts, declines, completes or withdraws a referral.
 
-    Raises :class:`ReferralNotFound`, ``IllegalTransition`` (409) or ``InvalidOutcome``
-    (422); nothing is saved unless the step succeeds. The answer shows the referral, story
-    and all, so the step is audited as a read too (a refused one as well).
+    Raises :class:`ReferralNotFound`, ``IllegalTransition`` (409), ``InvalidOutcome`` or
+    ``MissingReason`` (422); nothing is saved unless the step succeeds. The answer shows the
+    referral, story and all, so the step is audited as a read too (a refused one as well).
     """
-    reader = Principal(role=role, org=org, subject=by)
-    referral = await uow.referrals.get(referral_id, lock=True)
-    if referral is None or not access.may_see(role, referral.service):
-        outcome_ = "not_found" if referral is None else "refused:scope"
-        await uow.referrals.audit([_audit_row(reader, step, now, referral, outcome_)])
-        await uow.commit()
-        raise ReferralNotFound(f"no referral {referral_id} in your queue")
-    if step == "accept":
-        referral.accept(at=now, by=by)
-    elif step == "decline":
-        referral.decline(reason or "", at=now, by=by)
-    elif step == "complete":
-        referral.complete(outcome or {}, today=local_date(now), at=now, by=by)
-    elif step == "withdraw":
-        referral.withdraw(reason or "", at=now, by=by)
-    else:
+    if step not in TRANSITIONS:
         raise ValueError(f"step: {step!r} is not accept, decline, complete or withdraw")
-    await save_and_publish(referral, uow)
-    await uow.referrals.audit([_audit_row(reader, step, now, referral, "allowed")])
-    await uow.commit()
+    async with uow:
+        referral = await uow.referrals.get(referral_id, lock=True)
+        seen = _seen(by, referral)
+        if referral is None or seen != "allowed":
+            await uow.referrals.audit([_read(by, step, now, referral, seen)])
+            await uow.commit()
+            raise ReferralNotFound(f"no referral {referral_id} in your queue")
+        if step == "accept":
+            referral.accept(at=now, by=by.subject)
+        elif step == "decline":
+            referral.decline(reason or "", at=now, by=by.subject)
+        elif step == "complete":
+            referral.complete(outcome or {}, today=local_date(now), at=now, by=by.subject)
+        else:
+            referral.withdraw(reason or "", at=now, by=by.subject)
+        await save_and_publish(referral, uow)
+        await uow.referrals.audit([_read(by, step, now, referral, "allowed")])
+        await uow.commit()
     return referral

@@ -12,10 +12,10 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from services.referrals.adapters.clock import Clock
 from services.referrals.domain.working_days import local_date
 from services.referrals.service_layer.handlers import publish
 from services.referrals.service_layer.unit_of_work import ReferralsUnitOfWork
+from shared.clock import Clock
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +41,14 @@ async def mark_overdue(
 async def sweep_periodically(
     unit_of_work: Callable[[], ReferralsUnitOfWork], clock: Clock, every_seconds: float
 ) -> None:
-    """Run :func:`mark_overdue` now and every ``every_seconds`` until cancelled."""
+    """Run :func:`mark_overdue` now and every ``every_seconds`` until cancelled.
+
+    What is overdue is judged at the service clock's time; the pause between sweeps is real
+    time (a virtual clock's sleep would come round at once and spin the loop).
+    """
     while True:
         try:
-            flagged = await mark_overdue(unit_of_work, clock())
+            flagged = await mark_overdue(unit_of_work, clock.now())
             if flagged:
                 log.info("flagged %d overdue referrals", flagged)
         except asyncio.CancelledError:

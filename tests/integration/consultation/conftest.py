@@ -13,21 +13,12 @@ from services.consultation.__main__ import MIGRATIONS
 from services.consultation.bootstrap import ConsultationService, bootstrap
 from services.consultation.settings import ConsultationSettings
 from shared.auth import mint_token
+from shared.clock import VirtualClock
 from shared.migrations import upgrade_async
 from tests.harness import create_topics, new_namespace
 
 LONDON = ZoneInfo("Europe/London")
 SLUG = "draft-leicestershire-carers-strategy-2026"
-
-
-class Clock:
-    """A clock the test moves: the service asks it the time for every request."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
@@ -38,8 +29,9 @@ def namespace(kafka_bootstrap: str) -> str:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock(datetime(2026, 6, 1, 12, 0, tzinfo=LONDON))
+def clock() -> VirtualClock:
+    """A clock the test moves: the service asks it the time for every request."""
+    return VirtualClock(datetime(2026, 6, 1, 12, 0, tzinfo=LONDON))
 
 
 @pytest.fixture
@@ -49,7 +41,7 @@ def rate_limit() -> float:
 
 @pytest.fixture
 async def service(
-    kafka_bootstrap: str, namespace: str, database_url: str, clock: Clock, rate_limit: float
+    kafka_bootstrap: str, namespace: str, database_url: str, clock: VirtualClock, rate_limit: float
 ) -> AsyncIterator[ConsultationService]:
     settings = ConsultationSettings(
         kafka_bootstrap_servers=kafka_bootstrap,

@@ -13,8 +13,9 @@ from sqlmodel import select
 from services.consultation.adapters.orm import EqualityRow, InterestRow, ResponseRow
 from services.consultation.bootstrap import ConsultationService
 from shared import topics
+from shared.clock import VirtualClock
 from tests.harness import events_on, eventually
-from tests.integration.consultation.conftest import LONDON, SLUG, Clock
+from tests.integration.consultation.conftest import LONDON, SLUG
 
 pytestmark = pytest.mark.kafka
 
@@ -229,9 +230,9 @@ async def test_each_invalid_answer_is_refused_with_422_naming_its_field(
 
 
 async def test_after_the_close_date_the_form_answers_409_and_says_when_it_closed(
-    client: httpx.AsyncClient, service: ConsultationService, clock: Clock
+    client: httpx.AsyncClient, service: ConsultationService, clock: VirtualClock
 ) -> None:
-    clock.now = datetime(2027, 4, 1, 0, 0, 1, tzinfo=LONDON)
+    clock.set(datetime(2027, 4, 1, 0, 0, 1, tzinfo=LONDON))
 
     reply = await client.post(f"/consultations/{SLUG}/responses", json=FULL)
     page = await client.get(f"/consultations/{SLUG}")
@@ -250,9 +251,9 @@ async def test_after_the_close_date_the_form_answers_409_and_says_when_it_closed
 
 
 async def test_a_response_one_second_before_the_close_is_accepted(
-    client: httpx.AsyncClient, clock: Clock
+    client: httpx.AsyncClient, clock: VirtualClock
 ) -> None:
-    clock.now = datetime(2027, 3, 31, 23, 59, 58, tzinfo=LONDON)
+    clock.set(datetime(2027, 3, 31, 23, 59, 58, tzinfo=LONDON))
     assert (await client.post(f"/consultations/{SLUG}/responses", json=FULL)).status_code == 201
 
 

@@ -7,14 +7,15 @@ import csv
 import io
 import random
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import httpx
 import pytest
 
 from services.consultation.bootstrap import ConsultationService
-from services.consultation.service_layer.handlers import submit_response
-from tests.integration.consultation.conftest import LONDON, SLUG, Clock, token
+from services.consultation.service_layer.handlers import record_response
+from shared.clock import VirtualClock
+from tests.integration.consultation.conftest import LONDON, SLUG, token
 
 pytestmark = pytest.mark.kafka
 N = 1000
@@ -22,7 +23,7 @@ N = 1000
 
 async def seed(service: ConsultationService) -> dict[str, Counter]:
     """Store N responses with known answers; return the expected counts."""
-    consultation = service.web.consultation(SLUG)
+    consultation = service.web.consultations[SLUG]
     a, c = consultation.question("a"), consultation.question("c")
     types = consultation.respondent_type_question
     rng = random.Random(2026)
@@ -57,9 +58,7 @@ async def seed(service: ConsultationService) -> dict[str, Counter]:
                 "answers": answers,
                 "equality": {"sex": sex},
             }
-            await submit_response(
-                uow, consultation, raw, at=datetime(2026, 6, 1, tzinfo=LONDON), commit=False
-            )
+            record_response(uow, consultation, raw, at=datetime(2026, 6, 1, tzinfo=LONDON))
         await uow.commit()
     return expected
 
@@ -115,16 +114,14 @@ async def test_results_over_1000_responses_match_the_known_counts_and_filters(
 async def test_results_by_equality_group_suppress_small_numbers_and_refuse_small_groups(
     client: httpx.AsyncClient, service: ConsultationService
 ) -> None:
-    consultation = service.web.consultation(SLUG)
+    consultation = service.web.consultations[SLUG]
     rows = (
         [("Male", "Very well")] * 3 + [("Female", "Very well")] * 8 + [("Female", "Not at all")] * 2
     )
     async with service.unit_of_work() as uow:
         for sex, a in rows:
             raw = {"answers": {"a": a}, "equality": {"sex": sex}}
-            await submit_response(
-                uow, consultation, raw, at=datetime(2026, 6, 1, tzinfo=LONDON), commit=False
-            )
+            record_response(uow, consultation, raw, at=datetime(2026, 6, 1, tzinfo=LONDON))
         await uow.commit()
     staff = token(service)
 
@@ -150,7 +147,7 @@ async def test_results_by_equality_group_suppress_small_numbers_and_refuse_small
 
 
 async def test_the_csv_export_has_every_response_one_row_each_and_no_equality_or_names(
-    client: httpx.AsyncClient, service: ConsultationService, clock: Clock
+    client: httpx.AsyncClient, service: ConsultationService, clock: VirtualClock
 ) -> None:
     bodies = [
         {
@@ -169,7 +166,7 @@ async def test_the_csv_export_has_every_response_one_row_each_and_no_equality_or
     ]
     ids = []
     for body in bodies:
-        clock.now += timedelta(minutes=1)  # rows come out in the order they arrived
+        clock.advance(60)  # rows come out in the order they arrived
         reply = await client.post(f"/consultations/{SLUG}/responses", json=body)
         ids.append(reply.json()["response_id"])
 

@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import httpx
 import pytest
 
-from services.referrals.adapters.clock import VirtualClock
 from services.referrals.bootstrap import Referrals
+from shared.clock import VirtualClock
 from tests.harness import eventually
 from tests.integration.referrals.conftest import StartReferrals
 from tests.integration.referrals.support import (

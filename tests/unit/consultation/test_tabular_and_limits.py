@@ -11,6 +11,7 @@ import pytest
 from services.consultation.adapters.catalogue import load_consultations
 from services.consultation.domain.tabular import ImportError_, export_csv, read_import
 from services.consultation.entrypoints.ratelimit import TokenBucket
+from shared.clock import VirtualClock
 
 SLUG = "draft-leicestershire-carers-strategy-2026"
 
@@ -90,11 +91,11 @@ def test_an_import_with_a_column_that_matches_no_question_is_refused_by_name() -
 
 
 def test_the_token_bucket_allows_a_burst_then_the_steady_rate() -> None:
-    now = [0.0]
-    bucket = TokenBucket(per_minute=6, burst=2, clock=lambda: now[0])
+    clock = VirtualClock(datetime(2026, 5, 1, tzinfo=UTC))
+    bucket = TokenBucket(per_minute=6, burst=2, clock=clock)
     assert [bucket.take("ip") for _ in range(2)] == [0.0, 0.0]
     assert bucket.take("ip") == pytest.approx(10.0)
-    now[0] = 10.0
+    clock.advance(10.0)
     assert bucket.take("ip") == 0.0
     assert bucket.take("other") == 0.0
     assert TokenBucket(per_minute=0, burst=1).take("ip") == 0.0  # 0 turns the limit off
