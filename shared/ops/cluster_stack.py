@@ -28,7 +28,10 @@ from shared.kafka import principals
 from shared.kafka.cluster import DEFAULT_HOME, KafkaCluster
 from shared.ops import stack
 
-MARKER = stack.RUN / "kafka-cluster"
+
+def marker() -> Path:
+    """``.run/kafka-cluster``: the stack runs on the cluster (its bootstrap servers)."""
+    return stack.RUN / "kafka-cluster"
 
 
 def cluster() -> KafkaCluster:
@@ -55,7 +58,7 @@ def up(wait: float = 120) -> dict[str, str]:
         kafka.ensure_credentials()
         kafka.apply(namespace="")
     (stack.RUN / "logs").mkdir(parents=True, exist_ok=True)
-    MARKER.write_text(kafka.bootstrap_servers)
+    marker().write_text(kafka.bootstrap_servers)
     env = {**os.environ, **_providers(dict(os.environ))}
     urls = {}
     for name in stack.SERVICES:
@@ -114,7 +117,7 @@ def _wait_healthy(name: str, url: str, deadline: float) -> dict[str, object]:
 
 def down(stop_cluster: bool = True) -> None:
     stack.down(stop_broker=False)
-    MARKER.unlink(missing_ok=True)
+    marker().unlink(missing_ok=True)
     kafka = cluster()
     if stop_cluster and kafka.running():
         kafka.stop()
