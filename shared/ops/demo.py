@@ -6,7 +6,9 @@ Starts Kafka and the four services (``shared.ops.stack``), then, as partners wou
 and shows what each service made of it: one carer record listing both sources, one referral
 carrying her story, one notification due to her; VASL works the referral in its web page; and
 3. a carer tells us herself on the public self-service pages, gets a reference, signs in with
-the code emailed to her and reads where her referrals stand. Each run uses a new (valid,
+the code emailed to her and reads where her referrals stand; and
+4. her GP practice, which the hospital named, finds her on its "carers to code" list and codes
+her: the list is empty again (issue 17). Each run uses a new (valid,
 fictitious) NHS number so it can be repeated. The services keep running; ``scripts/stack down``
 stops them.
 """
@@ -92,6 +94,7 @@ def run(cluster: bool = False) -> int:
         "org_name": "University Hospitals of Leicester",
     }
     second["person"].update(given_name="  SIÂN ", postcode="le16zg")
+    second["person"]["gp_practice_ods"] = "C82001"  # her GP practice, from the hospital's PAS
     second["story"] = body["story"]
     say("2. The hospital (RWE) identifies the same person, typed differently.")
     answer = client.post(f"{registry}/identifications", json=second, headers=hospital)
@@ -147,6 +150,13 @@ def run(cluster: bool = False) -> int:
 
     say("\n4. At any hour, a carer tells us herself on the registry's public pages:")
     show_self_registration(registry, "http://127.0.0.1:8025/messages", say=say)
+
+    from shared.ops.demo_gp_coding import show_gp_coding, surgery_kafka_env
+
+    say("\n5. Her GP practice is asked to code her as a carer, and does:")
+    show_gp_coding(
+        registry, mint_token(secret, "gp", "C82001"), nhs_number, surgery_kafka_env(cluster), say
+    )
 
     say("\nThe services are still running:")
     for name, url in urls.items():

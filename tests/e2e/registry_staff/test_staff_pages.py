@@ -11,7 +11,7 @@ import pytest
 from tests.e2e.referrals.conftest import run
 from tests.e2e.registry_staff.conftest import PRACTICE, Site, sign_in_by_keyboard, tab_to
 from tests.fixtures.browser import assert_accessible
-from tests.integration.registry.support import event, send
+from tests.integration.registry.support import body, event, send
 
 pytestmark = pytest.mark.kafka
 
@@ -111,3 +111,29 @@ def test_a_gp_cannot_open_the_review_page(page: Any, site: Site) -> None:
     assert answer is not None and answer.status == 403
     assert page.locator("h1").inner_text() == "You cannot see this page"
     assert_accessible(page)
+
+
+def test_the_demo_shows_a_suggestion_closed_by_coding(site: Site) -> None:
+    """The README demo's GP act (``shared.ops.demo_gp_coding``) against this registry: what
+    it prints is what happened."""
+    import threading
+
+    from shared.ops.demo_gp_coding import show_gp_coding
+
+    carer = body(
+        person__nhs_number="9434765870",
+        person__given_name="Dewi",
+        person__gp_practice_ods=PRACTICE,
+    )
+    run(send(site.bootstrap, site.namespace, (event("carer.identified", carer), "9434765870")))
+    lines: list[str] = []
+    kafka = {"KAFKA_BOOTSTRAP_SERVERS": site.bootstrap, "KAFKA_TOPIC_NAMESPACE": site.namespace}
+    act = threading.Thread(  # its own thread: Playwright's sync API may own this one's loop
+        target=show_gp_coding,
+        args=(site.url, site.tokens["gp"], "9434765870", kafka, lines.append),
+    )
+    act.start()
+    act.join(120)
+    assert len(lines) == 5, lines
+    assert "Dewi O'Connor-Smith, NHS 9434765870: record SNOMED CT 224484003" in lines[0]
+    assert "no longer listed" in lines[3]
