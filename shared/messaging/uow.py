@@ -126,10 +126,6 @@ class UnitOfWork:
         self._published_types = []
         await self.session.rollback()
 
-    async def claim(self, source: str, event_id: str, event_type: str) -> bool:
-        """Record (source, id) as processed; False when it already was (a redelivery)."""
-        return bool(await self.claim_many([(source, event_id, event_type)]))
-
     async def claim_many(self, events: Iterable[tuple[str, str, str]]) -> set[tuple[str, str]]:
         """Record each (source, id, type) as processed; return the pairs that were new.
 

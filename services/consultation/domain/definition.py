@@ -7,7 +7,7 @@ fault, so a typo in a definition fails at start-up rather than on a carer's scre
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -126,10 +126,6 @@ class Consultation:
             self.sections, self.equality, self.easy_read_summary, self.audiences,
             self.areas, self.interests, self.questions_reconstructed,
         )  # fmt: skip
-
-    def all_questions(self) -> Iterator[Question]:
-        yield from self.questions
-        yield from self.equality
 
 
 def _need(data: Mapping[str, Any], key: str, where: str) -> Any:

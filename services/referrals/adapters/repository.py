@@ -147,10 +147,6 @@ class ReferralRepository:
             found.setdefault(referral.carer_id, []).append(referral)
         return found
 
-    async def add_if_none_open(self, referral: Referral) -> bool:
-        """Insert a new referral unless the carer already has one open to that service."""
-        return bool(await self.add_all_if_none_open([referral]))
-
     async def add_all_if_none_open(self, referrals: list[Referral]) -> set[str]:
         """Insert new referrals, skipping any whose carer already has one open to that
         service; returns the ids actually stored.

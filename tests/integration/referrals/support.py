@@ -117,7 +117,7 @@ async def seed(
         due_by=due_by or date(2099, 1, 1),
     )
     async with service.unit_of_work() as uow:
-        assert await uow.referrals.add_if_none_open(referral)
+        assert await uow.referrals.add_all_if_none_open([referral]) == {referral.referral_id}
         publish(referral, uow)
         await uow.commit()
     return referral

@@ -49,9 +49,6 @@ class FakeReferralRepository:
                 found[carer_id] = history
         return found
 
-    async def add_if_none_open(self, referral: Referral) -> bool:
-        return bool(await self.add_all_if_none_open([referral]))
-
     async def add_all_if_none_open(self, referrals: list[Referral]) -> set[str]:
         """The partial unique index: one open referral per carer and service."""
         stored = set()
