@@ -38,7 +38,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from shared.kafka import principals
+from shared.kafka import credentials, principals
 from shared.kafka.local_broker import (
     JVM_OPTS,
     LOG4J_CONFIG,
@@ -322,7 +322,7 @@ class KafkaCluster:
         for node in nodes:
             node.wait_listening(wait_seconds)
         self.wait_ready(wait_seconds)
-        self.ensure_credentials()
+        credentials.ensure(self)
         self.apply(namespace="")
 
     def start_node(self, node_id: int, wait_seconds: float = 60, *, tie: bool = False) -> None:
@@ -399,55 +399,6 @@ class KafkaCluster:
         if result.get("failed"):
             raise RuntimeError(f"creating ACLs failed: {result['failed'][:3]}")
 
-    # -- credentials -----------------------------------------------------------------------
-
-    def mint_credentials(self, principal: str) -> str:
-        """A new password for ``principal``, set on the running cluster (SCRAM-SHA-512) and
-        kept in ``cluster.json``; the old one stops working. Returns the password."""
-        from kafka.admin import UserScramCredentialUpsertion
-
-        from shared.kafka.admin import admin_client
-
-        if principal != principals.ADMIN and principal not in principals.ROWS:
-            raise ValueError(f"principal: {principal} is not in shared/kafka/principals.py")
-        password = secrets.token_hex(16)
-        options = self.kafka_python_options(principals.ADMIN)
-        with admin_client(self.bootstrap_servers, **options) as admin:
-            upsert = UserScramCredentialUpsertion(principal, MECHANISM, password)
-            failed = admin.alter_user_scram_credentials([upsert]).get(principal)
-        if failed:
-            raise RuntimeError(f"setting {principal}'s password failed: {failed}")
-        self.layout["credentials"][principal] = password
-        self.layout_file.write_text(json.dumps(self.layout, indent=2))
-        os.chmod(self.layout_file, 0o600)
-        return password
-
-    def ensure_credentials(self) -> list[str]:
-        """Passwords for principals added to the table after the cluster was formatted (the
-        format step only knows those of the day); returns the principals given one."""
-        missing = [p for p in principals.ROWS if p not in self.layout["credentials"]]
-        for principal in missing:
-            self.mint_credentials(principal)
-        return missing
-
-    def client_properties(self, principal: str) -> str:
-        """The same settings for a Java (or librdkafka-style) client: what a partner's
-        integration team puts in its producer configuration."""
-        password = self.credentials[principal]
-        return "\n".join(
-            [
-                f"bootstrap.servers={self.bootstrap_servers}",
-                "security.protocol=SASL_SSL",
-                f"sasl.mechanism={MECHANISM}",
-                f'sasl.jaas.config={SCRAM_LOGIN[:-1]} username="{principal}" '
-                f'password="{password}";',
-                "ssl.truststore.type=PEM",
-                f"ssl.truststore.location={self.ca_file}",
-                "acks=all",
-                "enable.idempotence=true",
-            ]
-        )
-
     def stop(self) -> None:
         """Graceful shutdown of every node at once (each waits out its own controlled stop)."""
         with ThreadPoolExecutor(len(NODES)) as pool:
@@ -500,13 +451,13 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "stop":
             cluster.stop()
         elif args.command == "credentials":
-            cluster.mint_credentials(args.principal)
+            credentials.mint(cluster, args.principal)
             print(f"# {args.principal}: a new password, set now (the old one no longer works)")
             print("# environment (the project's services and tools):")
             for key, value in cluster.client_env(args.principal).items():
                 print(f"export {key}={value}")
             print("# Java / Kafka client properties:")
-            print(cluster.client_properties(args.principal))
+            print(credentials.client_properties(cluster, args.principal))
             return 0
         elif args.command == "env":
             for key, value in cluster.client_env(args.principal).items():

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import httpx
 
-from shared.kafka import principals
+from shared.kafka import credentials, principals
 from shared.kafka.cluster import DEFAULT_HOME, KafkaCluster
 from shared.ops import stack
 
@@ -55,7 +55,7 @@ def up(wait: float = 120) -> dict[str, str]:
     if len(kafka.running()) < 3:
         kafka.start()
     else:  # running: principals or topics added to the table since it started get theirs
-        kafka.ensure_credentials()
+        credentials.ensure(kafka)
         kafka.apply(namespace="")
     (stack.RUN / "logs").mkdir(parents=True, exist_ok=True)
     marker().write_text(kafka.bootstrap_servers)

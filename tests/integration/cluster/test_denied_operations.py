@@ -32,7 +32,7 @@ from kafka.admin import (
 
 from shared import topics
 from shared.auth import mint_token
-from shared.kafka import principals
+from shared.kafka import credentials, principals
 from shared.kafka.admin import admin_client
 from shared.kafka.cluster import KafkaCluster
 from shared.kafka.local_broker import free_ports
@@ -182,9 +182,11 @@ async def test_an_operator_mints_a_partners_new_password_and_the_old_one_stops_w
     partner = principals.partner_principal("hospital", "RWE")
     topic = topics.partner_inbound("hospital", "RWE")
     old = cluster.credentials[partner]
-    new = cluster.mint_credentials(partner)
+    new = credentials.mint(cluster, partner)
     assert new != old and KafkaCluster(cluster.home).credentials[partner] == new  # kept
-    assert f'username="{partner}" password="{new}"' in cluster.client_properties(partner)
+    assert f'username="{partner}" password="{new}"' in credentials.client_properties(
+        cluster, partner
+    )
 
     async def accepted() -> bool:
         try:
