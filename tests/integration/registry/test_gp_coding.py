@@ -13,7 +13,9 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 
+from services.registry.adapters.gp_coding import ITEMS
 from services.registry.bootstrap import Registry
 from shared import topics
 from tests.harness import eventually
@@ -141,6 +143,23 @@ async def test_a_carer_naming_their_practice_is_suggested_once_and_closed_by_cod
         entries = await uow.carers.audit_entries(sian_id)
     shown = [(e.org, e.outcome) for e in entries if e.action == "gp_list"]
     assert shown and set(shown) == {("C82001", "allowed")}
+
+    # Erasure removes the carer's coding items with the rest of their data.
+    erase = event(
+        "carer.erasure_requested",
+        {"carer_id": sian_id, "reason": "The carer asked us to delete their data."},
+        source="ods:LCC",
+    )
+    await send(kafka_bootstrap, namespace, (erase, "9434765919"))
+    await eventually(lambda: _items_left(registry, sian_id, 0))
+
+
+async def _items_left(registry: Registry, carer_id: str, count: int) -> bool:
+    async with registry.runtime.sessions() as session:
+        found = await session.scalar(
+            select(func.count()).select_from(ITEMS).where(ITEMS.c.carer_id == carer_id)
+        )
+    return found == count
 
 
 async def _carer_sources(registry: Registry, nhs_number: str, count: int) -> bool:
