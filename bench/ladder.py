@@ -1,6 +1,6 @@
 """The benchmark ladder: from the disk and the raw broker up to the whole chain, in one run.
 
-    .venv/bin/python -m bench.ladder [--events 20000] [--carers 2000] [--profile]
+    .venv/bin/python -m bench.ladder [--events 20000] [--carers 2000] [--profile] [--cluster]
 
 One broker and one PostgreSQL cluster (fsync on) for every rung, the same ~1 KB events
 throughout. For each rung: the most it does (events/s), end-to-end p50/p99 latency when fed
@@ -9,6 +9,11 @@ to the raw Kafka ceiling. Then light load (50 identifications/s): identification
 snapshot, and to the notification handed to the provider; and each service's peak resident
 memory. ``--profile`` samples each service with py-spy during the chain's maximum run and
 prints where its time goes. Figures go to ``bench/results/ladder.json``.
+
+``--cluster`` climbs the raw, registry and chain rungs twice in one run: on the single
+broker, then on the secured three-node cluster (TLS, SCRAM-SHA-512, ACLs, replication 3,
+``min.insync.replicas=2``) with every client as its own principal (the GP practice writes to
+its own inbound topic; each service is ``carers-<service>``), and prints both side by side.
 
 Why a ladder: a single end-to-end number says the chain is slow, not why. Each rung's ratio
 to the one below shows which layer costs what (the framework, validation, the transaction,
@@ -41,13 +46,12 @@ from bench.ladder_steps import (
     identifications,
     percentiles,
     produce,
-    raw_run,
     read_topic,
 )
 from shared import topics
-from shared.kafka.admin import ensure_topics
 from shared.topics import namespaced
 from tests.faults.cluster import Infra, Stack
+from tests.faults.secured import SecuredInfra
 
 log = logging.getLogger("bench.ladder")
 LIGHT_RATE = 50.0
@@ -55,9 +59,9 @@ LATENCY_SECONDS = 10.0
 SERVICES = ("registry", "referrals", "notifications")
 
 
-def fresh_namespace(bootstrap: str, name: str) -> str:
+def fresh_namespace(infra: Infra, name: str) -> str:
     ns = f"ladder{int(time.time() * 1000) % 10**9}{name}."
-    ensure_topics(bootstrap, namespaced(ns))
+    infra.create_topics(namespaced(ns), ns)
     return ns
 
 
@@ -68,18 +72,11 @@ def paced_count(rate: float) -> int:
 # -- rungs 2-5 ----------------------------------------------------------------------------------
 
 
-async def raw_rung(bootstrap: str, events: int) -> Rung:
-    rung = Rung("raw", "aiokafka produce -> consume, acks=all, idempotent", events)
-    payloads = identifications(0, events)
-    ns = fresh_namespace(bootstrap, "raw")
-    topic = ns + topics.INBOUND
-    rung.per_second, _ = await raw_run(bootstrap, topic, ns + "g", payloads, None)
-    for share in (0.5, 0.9):
-        rate = share * rung.per_second
-        paced = identifications(0, paced_count(rate))
-        _, latencies = await raw_run(bootstrap, topic, ns + "g", paced, rate)
-        rung.latency[f"{int(share * 100)}%"] = percentiles(latencies)
-    return rung
+async def raw_rung(infra: Infra, events: int) -> Rung:
+    """The ceiling: a plain aiokafka consumer in its own process, fed by this one, with the
+    same warm-up and measurement as the subscriber rungs (fair ratios, issue 18)."""
+    what = "aiokafka produce -> consume (separate processes), acks=all, idempotent"
+    return await subscriber_rung(infra, "raw", events, what)
 
 
 async def subscriber_rung(
@@ -87,18 +84,21 @@ async def subscriber_rung(
 ) -> Rung:
     rung = Rung(mode, what, events)
     bootstrap = infra.bootstrap
-    ns = fresh_namespace(bootstrap, mode)
+    ns = fresh_namespace(infra, mode)
     url = None
     if database is not None:
         infra.pg.create_database(database)
         url = infra.pg.url(database)
-    child = SubscriberProcess(mode, bootstrap, ns, url)
+    inbound, partner = infra.inbound()
+    client = infra.client_options(partner)
+    env = infra.client_env("registry")
+    child = SubscriberProcess(mode, bootstrap, ns, url, topic=inbound, env=env)
     try:
         await child.ready()
-        topic = ns + topics.INBOUND
-        await child.count(bootstrap, topic, identifications(10**6, 200), None)  # warm up
+        topic = ns + inbound
+        await child.count(client, topic, identifications(10**6, 200), None)  # warm up
         payloads = identifications(0, events)
-        result = await child.count(bootstrap, topic, payloads, None)
+        result = await child.count(client, topic, payloads, None)
         rung.per_second = result["per_second"]
         rung.cpu_us_per_event[mode] = result["cpu_seconds"] / events * 1e6
         rung.rss_mb[mode] = result["rss_mb"]
@@ -108,10 +108,10 @@ async def subscriber_rung(
             chunk = identifications(offset, paced_count(rate))
             offset += len(chunk)
             if mode == "transact":
-                stamps = await produce_and_wait(child, bootstrap, topic, chunk, rate)
-                latencies = await outbox_latencies(bootstrap, ns, chunk, stamps)
+                stamps = await produce_and_wait(child, client, topic, chunk, rate)
+                latencies = await outbox_latencies(client, ns, chunk, stamps)
             else:
-                latencies = (await child.count(bootstrap, topic, chunk, rate))["latencies_ms"]
+                latencies = (await child.count(client, topic, chunk, rate))["latencies_ms"]
             rung.latency[f"{int(share * 100)}%"] = percentiles(latencies)
     finally:
         child.stop()
@@ -119,23 +119,27 @@ async def subscriber_rung(
 
 
 async def produce_and_wait(
-    child: SubscriberProcess, bootstrap: str, topic: str, chunk: Sequence[Payload], rate: float
+    child: SubscriberProcess,
+    client: dict[str, Any],
+    topic: str,
+    chunk: Sequence[Payload],
+    rate: float,
 ) -> dict[bytes, int]:
     """Like ``child.count``, keeping each input's CreateTime for the join with the output."""
     assert child.process.stdin is not None
     child.process.stdin.write(f"{len(chunk)}\n")
     child.process.stdin.flush()
     await child._line(30)
-    stamps = await produce(bootstrap, topic, chunk, rate)
+    stamps = await produce(client, topic, chunk, rate)
     await child._line()
     return {key: stamp for (key, _), stamp in zip(chunk, stamps, strict=True)}
 
 
 async def outbox_latencies(
-    bootstrap: str, ns: str, chunk: Sequence[Payload], stamps: dict[bytes, int]
+    client: dict[str, Any], ns: str, chunk: Sequence[Payload], stamps: dict[bytes, int]
 ) -> list[float]:
     """Input CreateTime to the output event's CreateTime (set when the relay sent it)."""
-    out = await read_topic(bootstrap, ns + topics.REGISTRY)
+    out = await read_topic(client, ns + topics.REGISTRY)
     first: dict[bytes, int] = {}
     for record in out:
         if record.key in stamps:
@@ -194,9 +198,10 @@ class ServiceBench:
         """Send ``count`` new carers (paced, or as fast as possible); seconds until done."""
         chunk = identifications(self.offset, count)
         self.offset += count
+        inbound, partner = self.stack.infra.inbound()
+        client = self.stack.infra.client_options(partner)
         began = time.perf_counter()
-        stamps = await produce(self.stack.infra.bootstrap, self.stack.topic(topics.INBOUND),
-                               chunk, rate)  # fmt: skip
+        stamps = await produce(client, self.stack.topic(inbound), chunk, rate)
         self.stamps.update({k.decode(): s for (k, _), s in zip(chunk, stamps, strict=True)})
         await wait_for(self.connections, self.checks, self.per_carer * self.offset)
         return time.perf_counter() - began
@@ -209,7 +214,9 @@ class ServiceBench:
         rows = await self.stack.query("registry", "SELECT carer_id, nhs_number FROM carers")
         carer_nhs = {r["carer_id"]: r["nhs_number"] for r in rows if r["nhs_number"] in nhs_numbers}
         status: dict[str, int] = {}
-        for record in await read_topic(self.stack.infra.bootstrap, self.stack.topic(topics.STATUS)):
+        # Nobody of ours reads the status topic (partners do): on the cluster, the admin does.
+        oracle = self.stack.infra.client_options()
+        for record in await read_topic(oracle, self.stack.topic(topics.STATUS)):
             carer_id = record.key.decode() if record.key else ""
             if carer_id in carer_nhs:
                 status.setdefault(carer_id, record.timestamp)
@@ -398,17 +405,14 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:,.0f}"
 
 
-async def main(events: int, carers: int, profile: bool) -> dict[str, Any]:
-    load_before = os.getloadavg()
-    home = Path(tempfile.mkdtemp(prefix="ladder-"))
-    infra = Infra(home)
-    infra.start()
-    rungs: list[Rung] = []
-    light: dict[str, Any] = {}
-    try:
-        fsync = await asyncio.to_thread(fsync_rate, infra.pg.data_dir.parent)
-        raw = await raw_rung(infra.bootstrap, events)
-        rungs.append(raw)
+async def climb(
+    infra: Infra, events: int, carers: int, profile: bool, *, full: bool = True
+) -> tuple[list[Rung], dict[str, Any], dict[str, Any]]:
+    """The rungs on ``infra``'s Kafka (every rung, or with ``full=False`` only raw, registry
+    and chain); (rungs, light load through the chain, light load through the registry)."""
+    raw = await raw_rung(infra, events)
+    rungs = [raw]
+    if full:
         rungs.append(await subscriber_rung(infra, "noop", events, "FastStream subscriber, no-op"))
         rungs.append(
             await subscriber_rung(infra, "validate", events, "+ CloudEvent and body validation")
@@ -418,32 +422,71 @@ async def main(events: int, carers: int, profile: bool) -> dict[str, Any]:
             "+ one PostgreSQL transaction per batch: inbox, one outbox row per event, relay",
             database=f"ladder_transact_{int(time.time())}",
         ))  # fmt: skip
-        registry, light_registry = await service_rung(
-            infra, "registry", "registry service process (matching, record, 2 events out)",
-            ["registry"], events // 2, profile,
-        )  # fmt: skip
-        rungs.append(registry)
-        chain, light = await service_rung(
-            infra, "chain", "identification -> referral -> notification handed to provider",
-            list(SERVICES), carers, profile,
-        )  # fmt: skip
-        rungs.append(chain)
-        for rung in rungs:
-            rung.ratio_to_raw = rung.per_second / raw.per_second
+    registry, light_registry = await service_rung(
+        infra, "registry", "registry service process (matching, record, 2 events out)",
+        ["registry"], events // 2, profile,
+    )  # fmt: skip
+    rungs.append(registry)
+    chain, light = await service_rung(
+        infra, "chain", "identification -> referral -> notification handed to provider",
+        list(SERVICES), carers, profile,
+    )  # fmt: skip
+    rungs.append(chain)
+    for rung in rungs:
+        rung.ratio_to_raw = rung.per_second / raw.per_second
+    return rungs, light, light_registry
+
+
+async def on(
+    infra: Infra, events: int, carers: int, profile: bool, *, full: bool = True
+) -> tuple[list[Rung], dict[str, Any], dict[str, Any]]:
+    """:func:`climb` with ``infra`` started for it and stopped afterwards."""
+    infra.start()
+    try:
+        return await climb(infra, events, carers, profile, full=full)
     finally:
         infra.stop()
+
+
+def print_side_by_side(single: list[Rung], cluster: list[Rung]) -> None:
+    print("\nthe same rungs on the single broker and on the secured cluster")
+    print(f"{'rung':9} {'single broker':>14} {'vs raw':>7} {'secured cluster':>16} {'vs raw':>7} "
+          f"{'cluster/single':>15}  unit")  # fmt: skip
+    for one, three in zip(single, cluster, strict=True):
+        print(
+            f"{one.name:9} {one.per_second:14,.0f} {one.ratio_to_raw or 0:7.1%} "
+            f"{three.per_second:16,.0f} {three.ratio_to_raw or 0:7.1%} "
+            f"{three.per_second / one.per_second:15.1%}  {one.unit}"
+        )
+
+
+async def main(events: int, carers: int, profile: bool, cluster: bool) -> dict[str, Any]:
+    load_before = os.getloadavg()
+    home = Path(tempfile.mkdtemp(prefix="ladder-"))
+    home.chmod(0o755)  # initdb runs as the postgres user when we are root
+    infra = Infra(home / "single")
+    fsync = await asyncio.to_thread(fsync_rate, home)
+    rungs, light, light_registry = await on(infra, events, carers, profile, full=not cluster)
     print_rungs(rungs, light, fsync)
-    figures = {
+    figures: dict[str, Any] = {
         "when": datetime.now().isoformat(timespec="seconds"),
         "fsync_per_second": round(fsync),
-        # Other work on the machine skews every figure: the 1-minute load average before
-        # and after the run says how much there was (2 cores: 2.0 is fully busy).
-        "load_average_before_after": [round(load_before[0], 1), round(os.getloadavg()[0], 1)],
         "rungs": [r.as_dict() for r in rungs],
         "light_load": {"rate_per_second": LIGHT_RATE, **light},
         "light_load_registry_only": light_registry,
     }
-    path = report("ladder", figures)
+    if cluster:
+        print("\n-- the secured three-node cluster (each client its own principal) --")
+        secured, light, _ = await on(SecuredInfra(home / "secured"), events, carers, profile,
+                                     full=False)  # fmt: skip
+        print_rungs(secured, light, fsync)
+        print_side_by_side(rungs, secured)
+        figures["cluster_rungs"] = [r.as_dict() for r in secured]
+        figures["cluster_light_load"] = {"rate_per_second": LIGHT_RATE, **light}
+    # Other work on the machine skews every figure: the 1-minute load average before and
+    # after the run says how much there was (2 cores: 2.0 is fully busy).
+    figures["load_average_before_after"] = [round(load_before[0], 1), round(os.getloadavg()[0], 1)]
+    path = report("ladder_cluster" if cluster else "ladder", figures)
     print(f"load average before/after: {figures['load_average_before_after']}")
     print(f"written to {path}")
     return figures
@@ -458,6 +501,11 @@ if __name__ == "__main__":
     )
     parser.add_argument("--carers", type=int, default=2_000, help="carers through the whole chain")
     parser.add_argument("--profile", action="store_true", help="py-spy the services in rungs 6-7")
+    parser.add_argument(
+        "--cluster",
+        action="store_true",
+        help="raw, registry and chain on the single broker and on the secured cluster",
+    )
     arguments = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    asyncio.run(main(arguments.events, arguments.carers, arguments.profile))
+    asyncio.run(main(arguments.events, arguments.carers, arguments.profile, arguments.cluster))

@@ -4,7 +4,8 @@ Every rung adds one layer to the one below, on the same broker with the same ~1 
 
 1. ``fsync``: how many 1 KB write+fsync pairs the disk does per second (the floor under any
    durable commit: the broker's and PostgreSQL's);
-2. ``raw``: aiokafka produce -> consume, idempotent ``acks=all`` producer (the ceiling);
+2. ``raw``: aiokafka produce -> consume, idempotent ``acks=all`` producer (the ceiling): a
+   plain ``AIOKafkaConsumer`` in the child process, committing after each batch;
 3. ``noop``: a FastStream batch subscriber with the services' options that does nothing;
 4. ``validate``: the same, parsing and validating every event (``parse_inbound``);
 5. ``transact``: the same, through the services' ``EventProcessor``: one PostgreSQL
@@ -14,9 +15,14 @@ Every rung adds one layer to the one below, on the same broker with the same ~1 
 7. ``chain``: registry, referrals and notifications as processes, from identification to
    the notification handed to the SMTP sink or the Notify stub.
 
-Rungs 3-5 run in a child process (``python -m bench.ladder_steps subscriber``) so that its CPU
+Rungs 2-5 run in a child process (``python -m bench.ladder_steps subscriber``) so that its CPU
 time is its own; the parent asks it, over stdin, to count the next N records, and it answers
-with one JSON line (finish time, CPU seconds, per-record latency).
+with one JSON line (finish time, CPU seconds, per-record latency). Every rung gets the same
+warm-up (200 events) before it is timed, the raw ceiling included: until issue 18 it ran its
+producer and consumer in the parent with no warm-up, which made the ratios to it unfair.
+
+Clients take aiokafka options (``client``: bootstrap servers and, on the secured cluster, a
+principal's SASL_SSL settings) rather than a bootstrap string, so every rung can run there too.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -139,11 +145,11 @@ def fsync_rate(directory: Path, seconds: float = 3.0) -> float:
 
 
 async def produce(
-    bootstrap: str, topic: str, payloads: Sequence[Payload], rate: float | None = None
+    client: dict[str, Any], topic: str, payloads: Sequence[Payload], rate: float | None = None
 ) -> list[int]:
     """Send ``payloads`` (paced at ``rate`` per second if given); their CreateTimes in ms."""
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap,
+        **client,
         acks="all",
         enable_idempotence=True,
         linger_ms=5 if rate is None else 0,
@@ -165,11 +171,9 @@ async def produce(
         await producer.stop()
 
 
-async def read_topic(bootstrap: str, topic: str) -> list[Any]:
+async def read_topic(client: dict[str, Any], topic: str) -> list[Any]:
     """Every record now on ``topic`` (no group), for joining timestamps after a run."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
-    )
+    consumer = AIOKafkaConsumer(**client, enable_auto_commit=False, auto_offset_reset="earliest")
     await consumer.start()
     try:
         await consumer._client.force_metadata_update()
@@ -190,53 +194,26 @@ async def read_topic(bootstrap: str, topic: str) -> list[Any]:
         await consumer.stop()
 
 
-# -- rung 2: raw aiokafka ----------------------------------------------------------------------
-
-
-async def raw_run(
-    bootstrap: str, topic: str, group: str, payloads: Sequence[Payload], rate: float | None
-) -> tuple[float, list[float]]:
-    """(records/s, per-record latency ms): a plain consumer reading what a producer sends."""
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap,
-        group_id=group,
-        auto_offset_reset="latest",
-        enable_auto_commit=False,
-        max_poll_records=2000,
-    )
-    await consumer.start()
-    while not consumer.assignment():
-        await asyncio.sleep(0.05)
-    await asyncio.sleep(0.5)
-    began = time.perf_counter()
-    sending = asyncio.create_task(produce(bootstrap, topic, payloads, rate))
-    received, latencies = 0, list[float]()
-    try:
-        while received < len(payloads):
-            batch = await consumer.getmany(timeout_ms=1000, max_records=2000)
-            now = time.time() * 1000
-            for records in batch.values():
-                received += len(records)
-                latencies.extend(now - r.timestamp for r in records)
-            if batch:
-                await consumer.commit()
-        elapsed = time.perf_counter() - began
-        await sending
-    finally:
-        await consumer.stop()
-    return len(payloads) / elapsed, latencies
-
-
-# -- rungs 3-5: the subscriber child process ---------------------------------------------------
+# -- rungs 2-5: the subscriber child process ---------------------------------------------------
 
 
 class SubscriberProcess:
     """``python -m bench.ladder_steps subscriber`` as a child: count N records on request."""
 
-    def __init__(self, mode: str, bootstrap: str, namespace: str, database_url: str | None):
+    def __init__(
+        self,
+        mode: str,
+        bootstrap: str,
+        namespace: str,
+        database_url: str | None,
+        *,
+        topic: str = topics.INBOUND,
+        env: dict[str, str] | None = None,
+    ):
+        """``topic`` (without the namespace) is the one it reads; ``env`` adds the settings a
+        client needs to connect (on the secured cluster: its principal)."""
         args = [sys.executable, "-m", "bench.ladder_steps", "subscriber", mode, bootstrap]
-        args += [namespace, database_url or ""]
+        args += [namespace, database_url or "", "--topic", topic]
         self.log = Path(tempfile.mkdtemp(prefix="ladder-")) / f"{mode}.log"
         self.process = subprocess.Popen(
             args,
@@ -245,7 +222,7 @@ class SubscriberProcess:
             stdout=subprocess.PIPE,
             stderr=self.log.open("wb"),
             text=True,
-            env={**os.environ, "LOG_LEVEL": "WARNING"},
+            env={**os.environ, **(env or {}), "LOG_LEVEL": "WARNING"},
         )
 
     async def _line(self, timeout: float = 600) -> dict[str, Any]:
@@ -259,15 +236,16 @@ class SubscriberProcess:
         await self._line(120)
 
     async def count(
-        self, bootstrap: str, topic: str, payloads: Sequence[Payload], rate: float | None
+        self, client: dict[str, Any], topic: str, payloads: Sequence[Payload], rate: float | None
     ) -> dict[str, Any]:
-        """Send ``payloads`` and return the child's report once it has handled them all."""
+        """Send ``payloads`` and return the child's report once it has handled them all
+        (the child answers only then: a count that never completes raises on the timeout)."""
         assert self.process.stdin is not None
         self.process.stdin.write(f"{len(payloads)}\n")
         self.process.stdin.flush()
         await self._line(30)  # "counting"
         began = time.time()
-        await produce(bootstrap, topic, payloads, rate)
+        await produce(client, topic, payloads, rate)
         report = await self._line()
         report["per_second"] = len(payloads) / max(report["finished"] - began, 1e-6)
         return report
@@ -288,8 +266,11 @@ class _Chunk:
     published_at_start: int = 0
 
 
-async def _subscriber(mode: str, bootstrap: str, namespace: str, database_url: str) -> None:
-    """The child: a FastStream subscriber with the services' options, reporting per chunk."""
+async def _subscriber(
+    mode: str, bootstrap: str, namespace: str, database_url: str, topic: str = topics.INBOUND
+) -> None:
+    """The child: a FastStream subscriber with the services' options (or, for ``raw``, a
+    plain aiokafka consumer), reporting per chunk."""
     from faststream.kafka.annotations import KafkaMessage
 
     from shared.events import parse_inbound
@@ -307,6 +288,9 @@ async def _subscriber(mode: str, bootstrap: str, namespace: str, database_url: s
     )
     chunk = _Chunk()
     runtime = None
+    if mode == "raw":
+        await _raw_consumer(settings, settings.topic(topic), chunk)
+        return
     if mode == "transact":
         from sqlalchemy import text
 
@@ -340,7 +324,7 @@ async def _subscriber(mode: str, bootstrap: str, namespace: str, database_url: s
             return True
         return runtime.relay.published - chunk.published_at_start >= chunk.want
 
-    @broker.subscriber(settings.topic(topics.INBOUND), **subscriber_options(settings))
+    @broker.subscriber(settings.topic(topic), **subscriber_options(settings))
     async def handle(message: KafkaMessage) -> None:
         records = message.raw_message
         records = records if isinstance(records, tuple | list) else (records,)
@@ -357,6 +341,23 @@ async def _subscriber(mode: str, bootstrap: str, namespace: str, database_url: s
         await runtime.start()
     else:
         await broker.start()
+
+    def restart() -> None:
+        if runtime is not None:
+            chunk.published_at_start = runtime.relay.published
+
+    await _serve_chunks(chunk, settled, restart)
+    if runtime is not None:
+        await runtime.stop()
+    else:
+        await broker.stop()
+
+
+async def _serve_chunks(
+    chunk: _Chunk, settled: Callable[[], bool], restart: Callable[[], None] = lambda: None
+) -> None:
+    """The child's side of the protocol: say ready; for each N read from stdin, answer once
+    N records are handled (``settled``) with the finish time, CPU seconds and latencies."""
     print(json.dumps({"ready": True}), flush=True)
     loop = asyncio.get_running_loop()
     while True:
@@ -364,8 +365,7 @@ async def _subscriber(mode: str, bootstrap: str, namespace: str, database_url: s
         if not line.strip():
             break
         chunk.want, chunk.seen, chunk.latencies = int(line), 0, []
-        if runtime is not None:
-            chunk.published_at_start = runtime.relay.published
+        restart()
         cpu_before = time.process_time()
         print(json.dumps({"counting": True}), flush=True)
         while not settled():
@@ -377,10 +377,43 @@ async def _subscriber(mode: str, bootstrap: str, namespace: str, database_url: s
             "latencies_ms": [round(x, 2) for x in chunk.latencies],
             "rss_mb": psutil.Process().memory_info().rss / 2**20,
         }), flush=True)  # fmt: skip
-    if runtime is not None:
-        await runtime.stop()
-    else:
-        await broker.stop()
+
+
+async def _raw_consumer(settings: Any, topic: str, chunk: _Chunk) -> None:
+    """Rung 2's consumer: plain aiokafka in a group, batches of the services' size, a
+    commit after each batch (what the services' subscribers do, minus the framework)."""
+    from shared.messaging.broker import bootstrap_list, client_security_kwargs
+
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap_list(settings),
+        # A group the registry's principal may join on the secured cluster (its prefix).
+        group_id=f"{settings.kafka_topic_namespace}carers-registry-ladder-raw",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        max_poll_records=settings.kafka_batch_size,
+        **client_security_kwargs(settings),
+    )
+    await consumer.start()
+
+    async def consume() -> None:
+        while True:
+            batch = await consumer.getmany(timeout_ms=1000, max_records=settings.kafka_batch_size)
+            now = time.time() * 1000
+            for records in batch.values():
+                chunk.latencies.extend(now - r.timestamp for r in records)
+                chunk.seen += len(records)
+            if batch:
+                await consumer.commit()
+
+    try:
+        while not consumer.assignment():
+            await asyncio.sleep(0.05)
+        consuming = asyncio.create_task(consume())
+        await _serve_chunks(chunk, lambda: chunk.seen >= chunk.want)
+        consuming.cancel()
+    finally:
+        await consumer.stop()
 
 
 # -- volume: a million identifications through the registry -----------------------------------
@@ -485,10 +518,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.ladder_steps")
     sub = parser.add_subparsers(dest="command", required=True)
     child = sub.add_parser("subscriber", help="run a ladder subscriber (used by bench.ladder)")
-    child.add_argument("mode", choices=["noop", "validate", "transact"])
+    child.add_argument("mode", choices=["raw", "noop", "validate", "transact"])
     child.add_argument("bootstrap")
     child.add_argument("namespace")
     child.add_argument("database_url", nargs="?", default="")
+    child.add_argument("--topic", default=topics.INBOUND, help="the topic, without namespace")
     volume = sub.add_parser(
         "registry-volume", help="a million identifications through the registry"
     )
@@ -501,7 +535,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "registry-volume":
         asyncio.run(registry_volume(args.events, args.interval))
     else:
-        asyncio.run(_subscriber(args.mode, args.bootstrap, args.namespace, args.database_url))
+        asyncio.run(
+            _subscriber(args.mode, args.bootstrap, args.namespace, args.database_url, args.topic)
+        )
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ import sys
 import time
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,15 +74,43 @@ class Infra:
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
-        # Tied to this process: a test run killed without teardown leaves no broker behind.
-        self.broker.start(wait_seconds=180, tie_to_parent=True)
+        self.start_kafka()
         self.pg.start()
 
-    def heal(self) -> None:
-        """Whatever a scenario did to them, the broker and PostgreSQL run again afterwards."""
+    def start_kafka(self) -> None:
+        # Tied to this process: a test run killed without teardown leaves no broker behind.
+        self.broker.start(wait_seconds=180, tie_to_parent=True)
+
+    def heal_kafka(self) -> None:
         self.broker.resume()
         if not self.broker.is_running():
             self.broker.start(wait_seconds=180, tie_to_parent=True)
+
+    def stop_kafka(self) -> None:
+        self.broker.resume()
+        self.broker.stop()
+
+    # -- what clients need (the secured cluster, tests/faults/secured.py, overrides these) ---
+
+    def create_topics(self, specs: Sequence[TopicSpec], namespace: str) -> None:
+        """The stack's topics (on the cluster: replicated, with its principals' ACLs)."""
+        ensure_topics(self.bootstrap, specs)
+
+    def client_env(self, service: str) -> dict[str, str]:
+        """Extra environment for a service to connect (on the cluster: its principal)."""
+        return {}
+
+    def client_options(self, principal: str | None = None) -> dict[str, Any]:
+        """aiokafka options for a client of the tests or benchmarks acting as ``principal``."""
+        return {"bootstrap_servers": self.bootstrap}
+
+    def inbound(self) -> tuple[str, str | None]:
+        """Where partners' identifications go, and as whom: the shared inbound topic here."""
+        return topics.INBOUND, None
+
+    def heal(self) -> None:
+        """Whatever a scenario did to them, the broker and PostgreSQL run again afterwards."""
+        self.heal_kafka()
         if not self.pg.is_running():
             self.pg.start()
 
@@ -91,8 +120,7 @@ class Infra:
         if leftovers:
             log.warning("killed %d processes a scenario left running", leftovers)
         with contextlib.suppress(Exception):
-            self.broker.resume()
-            self.broker.stop()
+            self.stop_kafka()
         with contextlib.suppress(Exception):
             self.pg.stop("immediate")
         if self.pg.is_running():  # pg_ctl itself failed or hung: no survivors either way
@@ -225,7 +253,7 @@ class Stack:
         for spec in namespaced(self.namespace):
             extra = self._topic_configs.get(spec.name.removeprefix(self.namespace), {})
             specs.append(TopicSpec(spec.name, spec.partitions, {**spec.config, **extra}))
-        await asyncio.to_thread(ensure_topics, self.infra.bootstrap, specs)
+        await asyncio.to_thread(self.infra.create_topics, specs, self.namespace)
         await self._create_databases()
         self._start_devservers()
         for service in SERVICES:
@@ -308,6 +336,7 @@ class Stack:
                 "NOTIFICATIONS_CALLBACK_TOKEN": CALLBACK_TOKEN,
                 "NOTIFICATIONS_PUBLIC_URL": "http://127.0.0.1:8003",
             }
+        env |= self.infra.client_env(service)
         return env | self._env | self._service_env.get(service, {})
 
     def _add_instance(self, service: str) -> Instance:
