@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
@@ -32,19 +32,21 @@ from shared.web import PageRenderer
 router = APIRouter(tags=["consultation staff"])
 
 
-def _filters(respondent_type: str | None, equality: str | None) -> R.Filters:
-    """``equality=age_band:65 to 74`` picks one equality group."""
+def _filters(respondent_type: str | None = None, equality: str | None = None) -> R.Filters:
+    """The query's filters: ``equality=age_band:65 to 74`` picks one equality group."""
     if not equality:
         return R.Filters(respondent_type=respondent_type)
     question, _, option = equality.partition(":")
     return R.Filters(respondent_type, question.strip(), option.strip())
 
 
+ResultFilters = Annotated[R.Filters, Depends(_filters)]
+
+
 async def _results(
-    uow: UnitOfWork, consultation: Consultation, respondent_type: str | None, equality: str | None
+    uow: UnitOfWork, consultation: Consultation, filters: R.Filters
 ) -> dict[str, Any]:
     try:
-        filters = _filters(respondent_type, equality)
         return await handlers.results(uow, consultation, filters)
     except R.GroupTooSmall as small:
         raise HTTPException(
@@ -65,10 +67,9 @@ async def results(
     _: Council,
     consultation: Found,
     uow: UnitOfWork,
-    respondent_type: str | None = None,
-    equality: str | None = None,
+    filters: ResultFilters,
 ) -> dict[str, Any]:
-    return await _results(uow, consultation, respondent_type, equality)
+    return await _results(uow, consultation, filters)
 
 
 async def _report(
@@ -77,13 +78,12 @@ async def _report(
     clock: Clock,
     pages: PageRenderer,
     consultation: Consultation,
-    respondent_type: str | None,
-    equality: str | None,
+    filters: R.Filters,
     *,
     pdf: bool,
 ) -> Response:
     """The results with a chart per question, as the report page (or the page for a PDF)."""
-    data = await _results(uow, consultation, respondent_type, equality)
+    data = await _results(uow, consultation, filters)
     charts = {}
     for question in data["questions"]:
         for block in question.get("rows", [question]):
@@ -110,12 +110,9 @@ async def report(
     uow: UnitOfWork,
     clock: ServiceClock,
     pages: Pages,
-    respondent_type: str | None = None,
-    equality: str | None = None,
+    filters: ResultFilters,
 ) -> Response:
-    return await _report(
-        request, uow, clock, pages, consultation, respondent_type, equality, pdf=False
-    )
+    return await _report(request, uow, clock, pages, consultation, filters, pdf=False)
 
 
 @router.get("/consultations/{slug}/report.pdf", summary="The HTML report as a PDF")
@@ -126,12 +123,9 @@ async def report_pdf(
     uow: UnitOfWork,
     clock: ServiceClock,
     pages: Pages,
-    respondent_type: str | None = None,
-    equality: str | None = None,
+    filters: ResultFilters,
 ) -> Response:
-    page = await _report(
-        request, uow, clock, pages, consultation, respondent_type, equality, pdf=True
-    )
+    page = await _report(request, uow, clock, pages, consultation, filters, pdf=True)
     pdf = await asyncio.to_thread(render_pdf, bytes(page.body).decode())
     headers = {"Content-Disposition": f'inline; filename="{consultation.slug}-report.pdf"'}
     return Response(pdf, media_type="application/pdf", headers=headers)

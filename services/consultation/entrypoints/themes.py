@@ -40,6 +40,15 @@ async def _body(request: Request, secret: str) -> tuple[dict[str, Any], bool]:
     return body, False
 
 
+def _unprocessable(error: ValueError) -> HTTPException:
+    """A 422 naming the body field a ``"field: message"`` error from the themes domain names."""
+    field, _, message = str(error).partition(": ")
+    return HTTPException(
+        status.HTTP_422_UNPROCESSABLE_CONTENT,
+        [{"loc": ["body", field], "msg": message, "type": "invalid"}],
+    )
+
+
 @router.get(
     "/consultations/{slug}/themes", summary="Proposed themes with counts, quotes and reasons"
 )
@@ -95,11 +104,7 @@ async def decision(
     except KeyError:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no theme {key!r}") from None
     except IllegalDecision as illegal:
-        field, _, message = str(illegal).partition(": ")
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            [{"loc": ["body", field], "msg": message, "type": "invalid"}],
-        ) from None
+        raise _unprocessable(illegal) from None
     if from_page:
         return RedirectResponse(
             f"/consultations/{consultation.slug}/themes/review#theme-{key}",
@@ -148,11 +153,7 @@ async def correct(
             status.HTTP_404_NOT_FOUND, f"no free-text answer {response_id}/{question_id}"
         ) from None
     except InvalidCorrection as invalid:
-        field, _, message = str(invalid).partition(": ")
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            [{"loc": ["body", field], "msg": message, "type": "invalid"}],
-        ) from None
+        raise _unprocessable(invalid) from None
 
 
 @router.get(
