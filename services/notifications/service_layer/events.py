@@ -29,9 +29,7 @@ _BODIES: dict[str, type[BaseModel]] = {
 }
 
 
-def notification_event(
-    row: SendRecord, event_type: str, *, reason: str | None = None
-) -> CloudEvent:
+def notification_event(row: SendRecord, event_type: str) -> CloudEvent:
     fields: dict[str, object] = {
         "notification_id": row.notification_id,
         "carer_id": row.carer_id,
@@ -40,7 +38,7 @@ def notification_event(
         "referral_id": row.referral_id,
     }
     if event_type == "notification.failed":
-        fields |= {"reason": reason or row.reason, "outcome": row.status}
+        fields |= {"reason": row.reason, "outcome": row.status}
     body = _BODIES[event_type](**fields)
     return CloudEvent.new(event_type, SOURCE, row.carer_id, body)
 

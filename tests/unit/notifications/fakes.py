@@ -13,7 +13,7 @@ import copy
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
 
@@ -99,7 +99,7 @@ class FakeSendRecords:
     async def release_claimed(self) -> int:
         claimed = [r for r in self.rows.values() if r.status == Status.CLAIMED]
         for record in claimed:
-            record.status, record.uncertain = Status.PENDING, True
+            record.release(datetime.now(UTC))
         return len(claimed)
 
     async def claim_due(
