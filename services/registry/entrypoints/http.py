@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from services.registry.domain.provenance import credited, provenance_refusal
 from services.registry.entrypoints.deps import Clock, Council, Identifier, UnitOfWork
+from services.registry.service_layer.audit import audit, review_action
 from services.registry.service_layer.handlers import (
     ReviewConflict,
     resolve_review,
@@ -114,5 +115,6 @@ async def resolve(
             )
         except ReviewConflict as conflict:
             raise HTTPException(status.HTTP_409_CONFLICT, str(conflict)) from None
+        audit(uow, principal, review_action(resolution.decision), carer.carer_id)
         await uow.commit()
     return {"review_id": review_id, "decision": resolution.decision, "carer_id": carer.carer_id}

@@ -21,12 +21,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from services.registry.adapters.orm import AuditEntry, MatchReview
+from services.registry.adapters.orm import MatchReview
 from services.registry.domain.model import Carer
 from services.registry.domain.review_view import PersonView, candidate_view, held_view
 from services.registry.entrypoints import gp
 from services.registry.entrypoints.deps import Clock, UnitOfWork
 from services.registry.entrypoints.staff_access import PageRefused, page_caller
+from services.registry.service_layer.audit import audit, review_action
 from services.registry.service_layer.handlers import ReviewConflict, resolve_review
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from services.registry.settings import RegistrySettings
@@ -72,19 +73,6 @@ def _pages(request: Request) -> PageRenderer:
     return renderer
 
 
-def _audit(uow: RegistryUnitOfWork, who: Principal, action: str, carer_id: str | None) -> None:
-    uow.carers.audit(
-        AuditEntry(
-            subject=who.subject,
-            role=who.role,
-            org=who.org,
-            action=action,
-            carer_id=carer_id,
-            outcome="allowed",
-        )
-    )
-
-
 def _held(review: MatchReview) -> PersonView:
     envelope, identification = parse_inbound(review.envelope.encode())
     return held_view(envelope.time, identification)
@@ -118,7 +106,7 @@ async def _comparison(
         carer = await uow.carers.get(carer_id)
         if carer is not None:
             candidates.append(carer)
-            _audit(uow, principal, "review_page", carer_id)
+            audit(uow, principal, "review_page", carer_id)
     return _held(review), [candidate_view(c) for c in candidates]
 
 
@@ -207,8 +195,8 @@ async def decide_review(
             except ReviewConflict as conflict:
                 errors = [FieldError("decision", str(conflict).capitalize(), "decision")]
             else:
-                _audit(
-                    uow, principal, "review:merge" if merge else "review:keep_apart", carer.carer_id
+                audit(
+                    uow, principal, review_action("merge" if merge else KEEP_APART), carer.carer_id
                 )
                 await uow.commit()
                 done = "merged" if merge else "kept_apart"
