@@ -163,11 +163,25 @@ class ConsultationRepository:
         row.decided_by, row.detail, row.kind = theme.decided_by, _json(detail), theme.kind
         self.session.add(row)
 
-    async def replace_assignments(self, consultation: str, rows: Iterable[AnswerThemeRow]) -> None:
+    async def replace_assignments(
+        self, consultation: str, rows: Iterable[tuple[str, str, str, float, dict[str, Any]]]
+    ) -> None:
+        """A theme run's answer-to-theme assignments, each ``(response_id, question_id,
+        theme_key, score, reasons)``, in place of the last run's."""
         await self.session.exec(  # type: ignore[call-overload]
             delete(AnswerThemeRow).where(col(AnswerThemeRow.consultation) == consultation)
         )
-        self.session.add_all(list(rows))
+        self.session.add_all(
+            AnswerThemeRow(
+                consultation=consultation,
+                response_id=response_id,
+                question_id=question_id,
+                theme_key=theme_key,
+                score=score,
+                reasons=_json(reasons),
+            )
+            for response_id, question_id, theme_key, score, reasons in rows
+        )
 
     async def assignments(self, consultation: str) -> list[AnswerThemeRow]:
         query = select(AnswerThemeRow).where(AnswerThemeRow.consultation == consultation)

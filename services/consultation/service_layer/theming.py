@@ -12,7 +12,6 @@ import json
 from typing import Any
 
 from services.consultation.adapters.catalogue import append_correction
-from services.consultation.adapters.orm import AnswerThemeRow
 from services.consultation.domain.definition import Consultation
 from services.consultation.domain.themes.catalogue import Theme
 from services.consultation.domain.themes.classifier import ThemeClassifier
@@ -42,20 +41,14 @@ async def run_themes(
         )
     assignments = classifier.assign([t for _, _, t in texts])
     stored = await uow.consultations.themes(consultation.slug)
-    records: list[AnswerThemeRow] = []
+    # (response, question, theme, score, reasons): the repository stores them as it likes.
+    records: list[tuple[str, str, str, float, dict[str, Any]]] = []
     examples: dict[str, list[dict[str, Any]]] = {}
     for (response_id, question_id, text), assignment in zip(texts, assignments, strict=True):
         for theme_id in assignment.themes:
             reasons = assignment.reasons.get(theme_id, {})
             records.append(
-                AnswerThemeRow(
-                    consultation=consultation.slug,
-                    response_id=response_id,
-                    question_id=question_id,
-                    theme_key=theme_id,
-                    score=assignment.scores[theme_id],
-                    reasons=json.dumps(reasons, ensure_ascii=False),
-                )
+                (response_id, question_id, theme_id, assignment.scores[theme_id], reasons)
             )
             examples.setdefault(theme_id, []).append(
                 {"quote": text, "score": assignment.scores[theme_id], "why": reasons}
@@ -67,14 +60,7 @@ async def run_themes(
         for member in cluster.members:
             response_id, question_id, _ = texts[unthemed[member]]
             records.append(
-                AnswerThemeRow(
-                    consultation=consultation.slug,
-                    response_id=response_id,
-                    question_id=question_id,
-                    theme_key=key,
-                    score=0.0,
-                    reasons=json.dumps({"cluster_words": list(cluster.words)}),
-                )
+                (response_id, question_id, key, 0.0, {"cluster_words": list(cluster.words)})
             )
     await uow.consultations.replace_assignments(consultation.slug, records)
     labels = {t.id: t.label for t in themes}
