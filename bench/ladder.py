@@ -463,7 +463,7 @@ def print_side_by_side(single: list[Rung], cluster: list[Rung]) -> None:
 async def main(events: int, carers: int, profile: bool, cluster: bool) -> dict[str, Any]:
     load_before = os.getloadavg()
     home = Path(tempfile.mkdtemp(prefix="ladder-"))
-    home.chmod(0o755)  # initdb runs as the postgres user when we are root
+    os.chmod(home, 0o755)  # initdb runs as the postgres user when we are root
     infra = Infra(home / "single")
     fsync = await asyncio.to_thread(fsync_rate, home)
     rungs, light, light_registry = await on(infra, events, carers, profile, full=not cluster)
