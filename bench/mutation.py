@@ -33,6 +33,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import tomllib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -149,6 +150,42 @@ def narrow(config_file: Path, globs: list[str]) -> None:
     raise SystemExit("pyproject.toml has no [tool.mutmut] only_mutate line")
 
 
+def retest_survivors(tree: Path, worktree: bool) -> str:
+    """Bring the tests (not the code) of the last run up to date and forget its survivors'
+    verdicts, so mutmut re-runs only those: minutes instead of a whole package's run.
+
+    The code under test stays as it was mutated; the label says which tests were used.
+    """
+    fresh = tree.with_name(tree.name + ".tests")
+    label = snapshot(fresh, worktree)
+    config = tomllib.loads((fresh / "pyproject.toml").read_text())["tool"]["mutmut"]
+    arguments = config.get("pytest_add_cli_args", [])
+    ignored = [a.removeprefix("--ignore=") for a in arguments if a.startswith("--ignore=")]
+    for copy in (tree / "tests", tree / "mutants" / "tests"):
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.copytree(fresh / "tests", copy)
+        # The old configuration is kept (a changed one makes mutmut forget every verdict),
+        # so the tests today's configuration ignores are left out here instead.
+        for name in ignored:
+            (copy.parent / name).unlink(missing_ok=True)
+    shutil.rmtree(fresh)
+    for meta in (tree / "mutants").rglob("*.py.meta"):
+        data = json.loads(meta.read_text())
+        codes = data["exit_code_by_key"]
+        for name, code in codes.items():
+            if code in SURVIVED or code in NO_TESTS:
+                codes[name] = None
+        meta.write_text(json.dumps(data, indent=4))
+    # New tests must be traced to the functions they call: drop the stats so mutmut
+    # collects them again.
+    for stats in (tree / "mutants").glob("mutmut-stats.json"):
+        stats.unlink()
+    old = (tree / ".label").read_text() if (tree / ".label").exists() else "last run"
+    label = f"{old}, survivors retested with the tests of {label}"
+    (tree / ".label").write_text(label)
+    return label
+
+
 def run_mutmut(tree: Path, max_children: int) -> int:
     """Run mutmut in the snapshot, niced: two cores are shared with other engineers."""
     mutmut = Path(sys.executable).parent / "mutmut"
@@ -211,6 +248,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--survivors", action="store_true", help="print each survivor's diff")
     parser.add_argument("--report-only", action="store_true", help="re-print the last run's table")
     parser.add_argument(
+        "--retest-survivors",
+        action="store_true",
+        help="keep the last run's mutants; re-run only its survivors against today's tests",
+    )
+    parser.add_argument(
         "--minimum", type=float, default=0.0, help="fail below this killed %% in any package"
     )
     args = parser.parse_args(argv)
@@ -224,6 +266,12 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.report_only:
         label = (tree / ".label").read_text() if (tree / ".label").exists() else "last run"
+    elif args.retest_survivors:
+        label = retest_survivors(tree, args.worktree)
+        code = run_mutmut(tree, args.max_children)
+        if code != 0:
+            print(f"mutmut exited with {code}", file=sys.stderr)
+            return code
     else:
         label = snapshot(tree, args.worktree)
         (tree / ".label").write_text(label)
