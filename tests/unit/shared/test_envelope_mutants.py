@@ -12,7 +12,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from shared.events.envelope import CloudEvent
 from shared.events.ids import uuid4_str
-from shared.events.validators import NhsNumber, UkMobile, UkPostcode
+from shared.events.validators import Email, NhsNumber, UkMobile, UkPostcode
 
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 
@@ -106,3 +106,12 @@ def test_ids_are_version_4_uuids_whose_random_bits_all_vary() -> None:
     every_bit = (1 << 128) - 1
     assert ones | fixed == every_bit
     assert zeros & every_bit | fixed == every_bit
+
+
+def test_an_address_over_254_characters_is_refused_even_when_plain() -> None:
+    domain = ".".join(["a" * 63, "b" * 63, "c" * 58]) + ".uk"  # 189 characters
+    fits = "l" * 64 + "@" + domain  # 254 characters: the limit
+    assert len(fits) == 254
+    assert TypeAdapter(Email).validate_python(fits) == fits
+    with pytest.raises(ValidationError):
+        TypeAdapter(Email).validate_python("l" + fits)
