@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from services.consultation.domain.themes.learning import InvalidCorrection
 from services.consultation.domain.themes.review import IllegalDecision
 from services.consultation.entrypoints.deps import CouncilPage, Found, Pages, Service, UnitOfWork
-from services.consultation.service_layer import theming
+from services.consultation.service_layer import theming, theming_review
 from shared.web.csrf import CsrfError, verify_csrf
 from shared.web.negotiation import wants_html
 
@@ -129,6 +129,7 @@ async def queue(
     "/consultations/{slug}/themes/answers/{response_id}/{question_id}/correction",
     summary="Confirm or correct one answer's themes (a training example for retraining)",
     status_code=status.HTTP_201_CREATED,
+    response_model=dict[str, Any],
 )
 async def correct(
     request: Request,
@@ -138,14 +139,15 @@ async def correct(
     question_id: str,
     pages: Pages,
     uow: UnitOfWork,
-) -> dict[str, Any]:
+) -> Response:
     body, from_page = await _body(request, pages.secret)
     themes = body.get("themes")
-    if from_page and isinstance(themes, str):
-        themes = [t.strip() for t in themes.split(",") if t.strip()]
+    if from_page:  # one checkbox per theme: none ticked says "no known theme"
+        form = await request.form()
+        themes = [t for t in form.getlist("themes") if isinstance(t, str)]
     try:
         async with uow:
-            return await theming.correct_answer(
+            record = await theming.correct_answer(
                 uow, consultation, response_id, question_id, themes, by=principal.subject
             )
     except KeyError:
@@ -154,6 +156,28 @@ async def correct(
         ) from None
     except InvalidCorrection as invalid:
         raise _unprocessable(invalid) from None
+    if from_page:
+        back = _page_number(str(body.get("page", "1")))
+        return RedirectResponse(
+            f"/consultations/{consultation.slug}/themes/review"
+            f"?page={back}&saved={response_id}/{question_id}#queue",
+            status_code=status.HTTP_303_SEE_OTHER,
+        )
+    return JSONResponse(record, status_code=status.HTTP_201_CREATED)
+
+
+def _page_number(raw: str) -> int:
+    """The queue page asked for; a 422 naming ``page`` for anything but a whole number >= 1.
+
+    Read by hand, not as a declared query parameter, because the page is for people, not part
+    of the API.
+    """
+    if not raw.isdigit() or int(raw) < 1:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            [{"loc": ["query", "page"], "msg": "expected a page number from 1", "type": "invalid"}],
+        )
+    return int(raw)
 
 
 @router.get(
@@ -162,13 +186,31 @@ async def correct(
     summary="Theme sign-off page",
 )
 async def review(
-    request: Request, _: CouncilPage, consultation: Found, pages: Pages, uow: UnitOfWork
+    request: Request,
+    _: CouncilPage,
+    consultation: Found,
+    service: Service,
+    uow: UnitOfWork,
 ) -> Response:
+    number = _page_number(request.query_params.get("page", "1"))
+    classifier = await asyncio.to_thread(service.classifier)
     async with uow:
         themes = await theming.list_themes(uow, consultation)
+        queue = await theming_review.review_queue_page(uow, consultation, classifier, number)
     live = [t for t in themes if t["status"] in ("proposed", "confirmed")]
-    return pages.render(
+    base = f"/consultations/{consultation.slug}/themes/review"
+    return service.pages.render(
         request,
         "themes_review.html",
-        {"consultation": consultation, "themes": themes, "live": live},
+        {
+            "consultation": consultation,
+            "themes": themes,
+            "live": live,
+            "queue": queue,
+            "known": service.themes(),
+            "questions": {q.id: q.text for q in consultation.free_text},
+            "saved": request.query_params.get("saved", ""),
+            "previous_href": f"{base}?page={queue.page - 1}#queue" if queue.page > 1 else "",
+            "next_href": f"{base}?page={queue.page + 1}#queue" if queue.page < queue.pages else "",
+        },
     )
