@@ -212,6 +212,7 @@ async def latencies(
             continue
         event_time = sent_at[row.event_id]
         total.append((datetime.fromisoformat(n["created_at"]) - event_time).total_seconds())
+        assert row.created_at is not None, "a stored send record always has its creation time"
         created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
         decided.append((created - event_time).total_seconds())
     return total, decided
