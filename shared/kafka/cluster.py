@@ -33,7 +33,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -65,8 +65,10 @@ def _run(cmd: list[str], cwd: Path) -> None:
         raise RuntimeError(f"{' '.join(cmd[:3])} failed:\n{done.stdout}{done.stderr}")
 
 
-def make_tls(tls: Path, password: str) -> None:
-    """A local CA, one node certificate for 127.0.0.1/localhost, and Java key/trust stores.
+def make_tls(tls: Path, password: str, ips: Sequence[str] = ()) -> None:
+    """A local CA, one node certificate for 127.0.0.1/localhost (and ``ips``: the nodes'
+    own addresses when each runs in a network namespace, shared/kafka/netns.py), and Java
+    key/trust stores.
 
     One certificate for the three nodes keeps set-up short; each node still verifies the
     others (client certificates required on the replication and controller listeners).
@@ -79,7 +81,7 @@ def make_tls(tls: Path, password: str) -> None:
     _run(["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "node.key",
           "-out", "node.csr", "-subj", f"/{NODE_PRINCIPAL}"], tls)  # fmt: skip
     (tls / "san.ext").write_text(
-        "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
+        f"subjectAltName=IP:127.0.0.1,DNS:localhost{''.join(f',IP:{ip}' for ip in ips)}\n"
         "extendedKeyUsage=serverAuth,clientAuth\nbasicConstraints=CA:FALSE\n"
     )
     _run(["openssl", "x509", "-req", "-in", "node.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
@@ -106,6 +108,10 @@ class ClusterNode(LocalKafka):
         ports = cluster.layout["ports"][str(node_id)]
         super().__init__(cluster.home / f"node{node_id}", ports["client"], ports["controller"])
         self.internal_port = ports["internal"]
+        self.host = cluster.node_host(node_id)
+
+    def _launch_prefix(self) -> list[str]:
+        return self.cluster.launch_prefix(self.node_id)
 
     def _format_options(self) -> list[str]:
         options = ["-t", self.cluster.layout["cluster_id"], "-c", str(self.config_file)]
@@ -134,14 +140,15 @@ class ClusterNode(LocalKafka):
     def _write_config(self) -> None:
         layout, tls = self.cluster.layout, self.cluster.tls
         store_pw = layout["store_password"]
-        voters = ",".join(f"{n}@127.0.0.1:{layout['ports'][str(n)]['controller']}" for n in NODES)
-        port, iport, cport = self._port, self.internal_port, self._controller_port
+        host = self.cluster.node_host
+        voters = ",".join(f"{n}@{host(n)}:{layout['ports'][str(n)]['controller']}" for n in NODES)
+        port, iport, cport, ip = self._port, self.internal_port, self._controller_port, self.host
         self.config_file.write_text(f"""# Written by shared/kafka/cluster.py on every start.
 process.roles=broker,controller
 node.id={self.node_id}
 controller.quorum.voters={voters}
-listeners=CLIENT://127.0.0.1:{port},INTERNAL://127.0.0.1:{iport},CONTROLLER://127.0.0.1:{cport}
-advertised.listeners=CLIENT://127.0.0.1:{port},INTERNAL://127.0.0.1:{iport}
+listeners=CLIENT://{ip}:{port},INTERNAL://{ip}:{iport},CONTROLLER://{ip}:{cport}
+advertised.listeners=CLIENT://{ip}:{port},INTERNAL://{ip}:{iport}
 inter.broker.listener.name=INTERNAL
 controller.listener.names=CONTROLLER
 listener.security.protocol.map=CLIENT:SASL_SSL,INTERNAL:SSL,CONTROLLER:SSL
@@ -197,9 +204,7 @@ group.min.session.timeout.ms=2000
                 raise RuntimeError(f"node {self.node_id} exited; log tail:\n{self.tail(40)}")
             with (
                 contextlib.suppress(OSError),
-                socket.create_connection(
-                    ("127.0.0.1", int(self._controller_port or 0)), timeout=1.0
-                ),
+                socket.create_connection((self.host, int(self._controller_port or 0)), timeout=1.0),
             ):
                 return
             if time.monotonic() >= deadline:
@@ -255,7 +260,8 @@ class KafkaCluster:
         self.home.mkdir(parents=True, exist_ok=True)
         os.chmod(self.home, 0o700)
         if not (self.tls / "truststore.p12").exists():
-            make_tls(self.tls, self.layout["store_password"])
+            own = sorted({self.node_host(n) for n in NODES} - {"127.0.0.1"})
+            make_tls(self.tls, self.layout["store_password"], own)
         if not self.layout_file.exists():
             self.layout_file.write_text(json.dumps(self.layout, indent=2))
             os.chmod(self.layout_file, 0o600)
@@ -273,9 +279,18 @@ class KafkaCluster:
             raise ValueError(f"node: must be one of {NODES}")
         return ClusterNode(self, node_id)
 
+    def node_host(self, node_id: int) -> str:
+        """The address node ``node_id`` listens on (its namespace's, in shared/kafka/netns.py)."""
+        return "127.0.0.1"
+
+    def launch_prefix(self, node_id: int) -> list[str]:
+        """Command words before ``java`` when starting a node (``ip netns exec <ns>``)."""
+        return []
+
     @property
     def bootstrap_servers(self) -> str:
-        return ",".join(f"127.0.0.1:{self.layout['ports'][str(n)]['client']}" for n in NODES)
+        ports = self.layout["ports"]
+        return ",".join(f"{self.node_host(n)}:{ports[str(n)]['client']}" for n in NODES)
 
     @property
     def ca_file(self) -> Path:

@@ -141,6 +141,11 @@ class LocalKafka:
     jvm_options: tuple[str, ...] = tuple(JVM_OPTS)
     """A subclass caps the heap lower (three nodes of shared/kafka/cluster.py on one machine)."""
 
+    def _launch_prefix(self) -> list[str]:
+        """Command words before ``java`` (a cluster node in a network namespace: ``ip netns
+        exec <ns>``, which execs java in place, so the pid stays the JVM's)."""
+        return []
+
     def _format_options(self) -> list[str]:
         """``StorageTool format`` arguments after the command: cluster id, config, extras."""
         return ["-t", _new_cluster_id(), "-c", str(self.config_file)]
@@ -225,7 +230,8 @@ class LocalKafka:
                 raise RuntimeError(f"formatting Kafka storage failed:\n{done.stdout}{done.stderr}")
         if self.log_file.exists() and self.log_file.stat().st_size > 20_000_000:
             self.log_file.replace(self.log_file.with_suffix(".log.1"))
-        cmd = [java, *self.jvm_options, *base[1:], "kafka.Kafka", str(self.config_file)]
+        cmd = [*self._launch_prefix(), java, *self.jvm_options, *base[1:], "kafka.Kafka"]
+        cmd.append(str(self.config_file))
         with open(self.log_file, "ab") as log:
             log.write(f"\n=== starting {time.strftime('%Y-%m-%d %H:%M:%S')} ===\n".encode())
             log.flush()
