@@ -29,16 +29,11 @@ difference always means the code changed.
 from __future__ import annotations
 
 import argparse
-import ast
-import contextlib
 import copy
-import importlib
 import json
-import os
-import socket
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -47,11 +42,14 @@ from typing import Any, Literal
 import yaml
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
-from pydantic import AliasChoices, AliasPath, BaseModel, Field, create_model
+from pydantic import BaseModel, Field, create_model
 
 from shared import topics
 from shared.events import INBOUND_BODIES, OUTBOUND_BODIES, CloudEvent
-from shared.settings import ServiceSettings
+from shared.ops.apidocs_build import (
+    build,
+)
+from shared.ops.apidocs_sources import produced_topics
 
 REPO = Path(__file__).resolve().parents[2]
 SERVICES: tuple[str, ...] = (
@@ -64,206 +62,11 @@ SERVICES: tuple[str, ...] = (
 ASYNCAPI_DIR = REPO / "docs" / "asyncapi"
 OPENAPI_DIR = REPO / "docs" / "openapi"
 
-# What the documents say the brokers are: the production cluster (deploy/k8s/strimzi), whose
-# TLS listener takes SCRAM-SHA-512 credentials of one KafkaUser per service.
-DOC_BOOTSTRAP = "carers-kafka-bootstrap:9093"
 DOC_SERVER = "production"
-PUBLISH_CALLS = frozenset({"publish", "publish_raw", "publish_inbound", "send", "send_and_wait"})
-"""Calls that put a message on a topic: the outbox (``uow.publish``), dead letters
-(``uow.publish_raw``), HTTP ingest (``publish_inbound``) and raw producers."""
 
 
-# -- settings -------------------------------------------------------------------------------
-
-
-def settings_class(service: str) -> type[ServiceSettings]:
-    """The service's ``<Name>Settings`` class, found in ``services/<name>/settings.py``."""
-    module = importlib.import_module(f"services.{service}.settings")
-    found = [
-        value
-        for value in vars(module).values()
-        if isinstance(value, type)
-        and issubclass(value, ServiceSettings)
-        and value is not ServiceSettings
-        and value.__module__ == module.__name__
-    ]
-    if len(found) != 1:
-        raise LookupError(f"services/{service}/settings.py: expected one settings class")
-    return found[0]
-
-
-def env_names(cls: type[ServiceSettings]) -> frozenset[str]:
-    """Every environment variable a settings class reads (upper case).
-
-    A field with a ``validation_alias`` is read under its alias(es) only; a field without
-    one under its own name (pydantic-settings ignores case by default).
-    """
-    names: set[str] = set()
-    for field_name, info in cls.model_fields.items():
-        alias = info.validation_alias
-        if alias is None:
-            names.add(field_name.upper())
-        elif isinstance(alias, str):
-            names.add(alias.upper())
-        elif isinstance(alias, AliasChoices):
-            names.update(c.upper() for c in alias.choices if isinstance(c, str))
-        elif isinstance(alias, AliasPath) and isinstance(alias.path[0], str):
-            names.add(alias.path[0].upper())
-    return frozenset(names)
-
-
-@contextlib.contextmanager
-def hidden_environment(names: frozenset[str]) -> Iterator[None]:
-    """Hide these variables (any case) while the block runs, then put them back."""
-    saved = {key: value for key, value in os.environ.items() if key.upper() in names}
-    for key in saved:
-        del os.environ[key]
-    try:
-        yield
-    finally:
-        os.environ.update(saved)
-
-
-def documentation_settings(service: str) -> ServiceSettings:
-    """Fixed settings for building a service to document: the environment cannot leak in."""
-    cls = settings_class(service)
-    with hidden_environment(env_names(cls)):
-        return cls(  # type: ignore[call-arg]
-            _env_file=None,
-            database_url="sqlite+aiosqlite:///:memory:",
-            kafka_bootstrap_servers=DOC_BOOTSTRAP,
-            kafka_security_protocol="SASL_SSL",
-            kafka_sasl_mechanism="SCRAM-SHA-512",
-            kafka_sasl_username=f"carers-{service}",
-            kafka_sasl_password="documentation-only",
-            kafka_topic_namespace="",
-            otel_exporter="none",
-        )
-
-
-# -- building a service without touching the network ---------------------------------------
-
-
-class ConnectionAttempted(RuntimeError):
-    """A service tried to connect while it was being built (it must not)."""
-
-
-@contextlib.contextmanager
-def no_network() -> Iterator[list[str]]:
-    """Refuse (and record) every socket connection and DNS lookup in the block."""
-    attempts: list[str] = []
-    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
-    real_getaddrinfo = socket.getaddrinfo
-
-    def refuse(*args: Any, **_kwargs: Any) -> Any:
-        attempts.append(repr(args[1:] or args))
-        raise ConnectionAttempted(f"connection attempted while building: {args[1:]!r}")
-
-    socket.socket.connect = refuse  # type: ignore[assignment,method-assign]
-    socket.socket.connect_ex = refuse  # type: ignore[assignment,method-assign]
-    socket.getaddrinfo = refuse  # type: ignore[assignment]
-    try:
-        yield attempts
-    finally:
-        socket.socket.connect = real_connect  # type: ignore[method-assign]
-        socket.socket.connect_ex = real_connect_ex  # type: ignore[method-assign]
-        socket.getaddrinfo = real_getaddrinfo
-
-
-def build(service: str, settings: ServiceSettings | None = None) -> Any:
-    """The service as its ``bootstrap()`` builds it (``.runtime.broker``, ``.app``).
-
-    Raises :class:`ConnectionAttempted` if building it opened a connection: a composition
-    root that connects would make documentation, tests and ``--help`` need a live broker.
-    """
-    module = importlib.import_module(f"services.{service}.bootstrap")
-    settings = settings or documentation_settings(service)
-    with no_network() as attempts:
-        built = module.bootstrap(settings)
-    if attempts:
-        raise ConnectionAttempted(f"{service}: bootstrap() connected: {attempts}")
-    return built
-
-
-# -- who writes what, from the code ---------------------------------------------------------
-
-
-PER_PARTNER_TABLES = frozenset({"GP_OUTBOUND"})
-"""Tables in ``shared.topics`` mapping a partner to its own topic (one per organisation)."""
-
-
-def _topic_constants() -> dict[str, str]:
-    return {
-        name: value
-        for name, value in vars(topics).items()
-        if name.isupper() and isinstance(value, str) and value in topics.TOPIC_NAMES
-    }
-
-
-def _called_name(call: ast.Call) -> str | None:
-    func = call.func
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    if isinstance(func, ast.Name):
-        return func.id
-    return None
-
-
-def _topics_published_in(tree: ast.AST, constants: Mapping[str, str]) -> set[str]:
-    """Topics (``topics.X``) named in any function that also makes a publishing call."""
-    found: set[str] = set()
-    for function in ast.walk(tree):
-        if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
-            continue
-        nodes = list(ast.walk(function))
-        if not any(isinstance(n, ast.Call) and _called_name(n) in PUBLISH_CALLS for n in nodes):
-            continue
-        for node in nodes:
-            if (
-                isinstance(node, ast.Attribute)
-                and isinstance(node.value, ast.Name)
-                and node.value.id == "topics"
-                and node.attr in constants
-            ):
-                found.add(constants[node.attr])
-            if (  # a per-partner table (topics.GP_OUTBOUND): the code publishes to each one
-                isinstance(node, ast.Attribute)
-                and isinstance(node.value, ast.Name)
-                and node.value.id == "topics"
-                and node.attr in PER_PARTNER_TABLES
-            ):
-                found.update(getattr(topics, node.attr).values())
-    return found
-
-
-def _parse(path: Path) -> ast.AST:
-    return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-
-
-def _uses_event_processor(service: str) -> bool:
-    tree = _parse(REPO / "services" / service / "bootstrap.py")
-    return any(
-        isinstance(n, ast.Call) and _called_name(n) == "EventProcessor" for n in ast.walk(tree)
-    )
-
-
-@cache
-def produced_topics(service: str) -> tuple[str, ...]:
-    """Topics the service's code publishes to, sorted.
-
-    Its own publishing calls, plus what ``shared.messaging.processor.EventProcessor``
-    publishes (dead letters) when the service's ``bootstrap()`` builds one.
-    """
-    constants = _topic_constants()
-    found: set[str] = set()
-    for path in sorted((REPO / "services" / service).rglob("*.py")):
-        if "migrations" not in path.parts:
-            found |= _topics_published_in(_parse(path), constants)
-    if _uses_event_processor(service):
-        found |= _topics_published_in(
-            _parse(REPO / "shared" / "messaging" / "processor.py"), constants
-        )
-    return tuple(sorted(found))
+# The offline build (apidocs_build) and the scan of the code for published topics
+# (apidocs_sources) are modules of their own; their names are re-exported here.
 
 
 # -- schemas --------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import yaml
 
 from shared import topics
 from shared.messaging.deadletter import RawRecord, dead_letter_value
-from shared.ops import apidocs
+from shared.ops import apidocs, apidocs_build, apidocs_sources
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "docs" / "examples" / "cloudevent-carer-identified.json"
@@ -106,7 +106,7 @@ def test_asyncapi_documents_are_version_3_with_the_secure_production_server() ->
         document = apidocs.load_asyncapi(service)
         assert document["asyncapi"] == "3.0.0"
         server = document["servers"]["production"]
-        assert server["host"] == apidocs.DOC_BOOTSTRAP
+        assert server["host"] == apidocs_build.DOC_BOOTSTRAP
         assert server["protocol"] == "kafka-secure"
         assert document["operations"], f"{service}: no operations documented"
 
@@ -137,7 +137,7 @@ def test_the_documented_dead_letter_has_exactly_the_fields_services_write() -> N
 
 
 def test_publishing_topics_are_found_in_the_code() -> None:
-    assert apidocs.produced_topics("registry") == tuple(
+    assert apidocs_sources.produced_topics("registry") == tuple(
         sorted(
             {
                 topics.INBOUND,
@@ -149,7 +149,7 @@ def test_publishing_topics_are_found_in_the_code() -> None:
             }
         )
     )
-    assert topics.CONSULTATION in apidocs.produced_topics("consultation")
+    assert topics.CONSULTATION in apidocs_sources.produced_topics("consultation")
 
 
 def test_the_code_scan_sees_a_new_publishing_call(tmp_path: Path) -> None:
@@ -162,12 +162,14 @@ def test_the_code_scan_sees_a_new_publishing_call(tmp_path: Path) -> None:
     )
     import ast
 
-    found = apidocs._topics_published_in(ast.parse(source), apidocs._topic_constants())
+    found = apidocs_sources._topics_published_in(
+        ast.parse(source), apidocs_sources._topic_constants()
+    )
     assert found == {topics.NOTIFICATIONS}
 
 
 def test_the_network_guard_refuses_connections() -> None:
-    with apidocs.no_network() as attempts, pytest.raises(apidocs.ConnectionAttempted):
+    with apidocs_build.no_network() as attempts, pytest.raises(apidocs_build.ConnectionAttempted):
         socket.create_connection(("127.0.0.1", 9), timeout=1)
     assert attempts
 
@@ -179,17 +181,17 @@ def test_a_bootstrap_that_connects_is_refused(monkeypatch: pytest.MonkeyPatch) -
         return object()
 
     fake = SimpleNamespace(bootstrap=connecting_bootstrap)
-    monkeypatch.setattr(apidocs.importlib, "import_module", lambda _name: fake)
-    with pytest.raises(apidocs.ConnectionAttempted):
-        apidocs.build("registry", settings=object())  # type: ignore[arg-type]
+    monkeypatch.setattr(apidocs_build.importlib, "import_module", lambda _name: fake)
+    with pytest.raises(apidocs_build.ConnectionAttempted):
+        apidocs_build.build("registry", settings=object())  # type: ignore[arg-type]
 
 
 def test_documentation_settings_ignore_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "elsewhere:1")
     monkeypatch.setenv("CARERS_ENV", "production")
     monkeypatch.setenv("KAFKA_TOPIC_NAMESPACE", "test-")
-    settings = apidocs.documentation_settings("referrals")
-    assert settings.kafka_bootstrap_servers == apidocs.DOC_BOOTSTRAP
+    settings = apidocs_build.documentation_settings("referrals")
+    assert settings.kafka_bootstrap_servers == apidocs_build.DOC_BOOTSTRAP
     assert settings.environment == "development"
     assert settings.kafka_topic_namespace == ""
 

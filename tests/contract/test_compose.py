@@ -21,7 +21,7 @@ import jsonschema
 import pytest
 import yaml
 
-from shared.ops import apidocs
+from shared.ops import apidocs, apidocs_build
 from shared.settings import ServiceSettings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -54,7 +54,7 @@ def settings_for(module: str) -> type[ServiceSettings]:
     """The settings class a module reads: a service's own, otherwise the shared one."""
     parts = module.split(".")
     if parts[0] == "services":
-        return apidocs.settings_class(parts[1])
+        return apidocs_build.settings_class(parts[1])
     return ServiceSettings
 
 
@@ -117,7 +117,7 @@ def port_problems(compose: dict[str, Any]) -> list[str]:
 def environment_problems(compose: dict[str, Any]) -> list[str]:
     problems = []
     for name, service, module in ours(compose):
-        known = apidocs.env_names(settings_for(module))
+        known = apidocs_build.env_names(settings_for(module))
         for variable in service.get("environment", {}):
             if variable.upper() not in known:
                 problems.append(f"{name}: {variable} is not a setting of {module}")
@@ -143,7 +143,7 @@ def settings_problems(compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch) 
     for name, service, module in ours(compose):
         cls = settings_for(module)
         with monkeypatch.context() as env:
-            for variable in apidocs.env_names(cls):
+            for variable in apidocs_build.env_names(cls):
                 env.delenv(variable, raising=False)
             for variable, value in service.get("environment", {}).items():
                 env.setenv(variable, interpolate(str(value)))

@@ -29,7 +29,7 @@ import yaml
 
 from shared import topics
 from shared.kafka import principals
-from shared.ops import apidocs
+from shared.ops import apidocs, apidocs_build
 from shared.topics import TOPICS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -191,7 +191,7 @@ def deployment_problems(resources: dict[tuple[str, str], Resource], service: str
     deployment = resources.get(("Deployment", service))
     if deployment is None or ("Service", service) not in resources:
         return [f"{service}: no Deployment and Service"]
-    port = apidocs.settings_class(service).model_fields["http_port"].default
+    port = apidocs_build.settings_class(service).model_fields["http_port"].default
     pod = deployment["spec"]["template"]["spec"]
     main = next((c for c in pod["containers"] if c["name"] == service), None)
     if main is None:
@@ -265,7 +265,7 @@ def test_every_environment_variable_is_a_real_setting(
 ) -> None:
     resources = rendered[1]
     for service in apidocs.SERVICES:
-        known = apidocs.env_names(apidocs.settings_class(service))
+        known = apidocs_build.env_names(apidocs_build.settings_class(service))
         for container in _all_containers(resources[("Deployment", service)]):
             unknown = set(container_environment(resources, container)) - known
             assert not unknown, f"{service}/{container['name']}: not settings: {unknown}"
@@ -285,11 +285,11 @@ def test_production_settings_pass_each_services_own_checks(
     production: dict[Any, Resource], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for service in apidocs.SERVICES:
-        cls = apidocs.settings_class(service)
+        cls = apidocs_build.settings_class(service)
         for container in _all_containers(production[("Deployment", service)]):
             env = container_environment(production, container)
             with monkeypatch.context() as patched:
-                for name in apidocs.env_names(cls):
+                for name in apidocs_build.env_names(cls):
                     patched.delenv(name, raising=False)
                 for name, value in env.items():
                     patched.setenv(name, value if isinstance(value, str) else _stand_in(value[1]))
@@ -321,13 +321,13 @@ def test_a_production_overlay_without_tls_is_refused_by_the_services_own_checks(
 ) -> None:
     container = _all_containers(production[("Deployment", "registry")])[-1]
     env = container_environment(production, container)
-    cls = apidocs.settings_class("registry")
+    cls = apidocs_build.settings_class("registry")
     for name, weakened in (
         ("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT"),
         ("DATABASE_SSL_MODE", "require"),
     ):
         with monkeypatch.context() as patched:
-            for setting in apidocs.env_names(cls):
+            for setting in apidocs_build.env_names(cls):
                 patched.delenv(setting, raising=False)
             for key, value in {**env, name: weakened}.items():
                 patched.setenv(key, value if isinstance(value, str) else _stand_in(value[1]))

@@ -41,6 +41,19 @@ def match_key(given_name: str, family_name: str, date_of_birth: date, postcode: 
     )
 
 
+def full_match_key(
+    given_name: str | None,
+    family_name: str | None,
+    date_of_birth: date | None,
+    postcode: str | None,
+) -> str | None:
+    """The :func:`match_key` when all four demographics are known, else ``None`` (contract 4.1
+    matches on full demographics only); for an incoming person and a stored carer alike."""
+    if given_name and family_name and date_of_birth and postcode:
+        return match_key(given_name, family_name, date_of_birth, postcode)
+    return None
+
+
 @dataclass
 class Source:
     """A partner that identified the carer, and when."""
@@ -384,6 +397,4 @@ class Carer(ConsentKeeping):
 
     @property
     def match_key(self) -> str | None:
-        if self.given_name and self.family_name and self.date_of_birth and self.postcode:
-            return match_key(self.given_name, self.family_name, self.date_of_birth, self.postcode)
-        return None
+        return full_match_key(self.given_name, self.family_name, self.date_of_birth, self.postcode)

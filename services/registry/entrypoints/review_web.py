@@ -203,7 +203,7 @@ async def decide_review(
                 return RedirectResponse(
                     f"/staff/reviews?done={done}", status_code=status.HTTP_303_SEE_OTHER
                 )
-    unit_of_work = request.app.state.unit_of_work()
+    # A second transaction on the same factory: the failed decision's session is gone.
     return await _review_page(
-        request, unit_of_work, principal, review_id, answers=answers, errors=errors, status_code=422
+        request, uow, principal, review_id, answers=answers, errors=errors, status_code=422
     )

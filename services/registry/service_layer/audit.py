@@ -7,9 +7,12 @@ organisation, action, carer and outcome; never the data.
 
 from __future__ import annotations
 
-from services.registry.adapters.orm import AuditEntry
-from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
+from typing import TYPE_CHECKING
+
 from shared.auth import Principal
+
+if TYPE_CHECKING:  # the unit of work imports the GP coding steps, which audit
+    from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 
 
 def audit(
@@ -19,15 +22,13 @@ def audit(
     carer_id: str | None,
     outcome: str = "allowed",
 ) -> None:
-    uow.carers.audit(
-        AuditEntry(
-            subject=who.subject,
-            role=who.role,
-            org=who.org,
-            action=action,
-            carer_id=carer_id,
-            outcome=outcome,
-        )
+    uow.carers.record_access(
+        subject=who.subject,
+        role=who.role,
+        org=who.org,
+        action=action,
+        carer_id=carer_id,
+        outcome=outcome,
     )
 
 

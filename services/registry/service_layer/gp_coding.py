@@ -19,7 +19,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from services.registry.adapters.gp_coding import GpCodingRepository
-from services.registry.adapters.orm import AuditEntry
 from services.registry.domain.gp_coding import (
     SUGGESTED_SNOMED_CODE,
     SUGGESTED_SNOMED_DISPLAY,
@@ -29,6 +28,7 @@ from services.registry.domain.gp_coding import (
 )
 from services.registry.domain.model import Carer
 from services.registry.domain.read_access import decide_read
+from services.registry.service_layer.audit import audit
 from shared import topics
 from shared.auth import Principal
 from shared.events import CloudEvent
@@ -111,16 +111,7 @@ async def carers_to_code(
     items = []
     for carer, suggested_at in found:
         decision = decide_read(principal.role, principal.org, carer)
-        uow.carers.audit(
-            AuditEntry(
-                subject=principal.subject,
-                role=principal.role,
-                org=principal.org,
-                action=LIST_ACTION,
-                carer_id=carer.carer_id,
-                outcome=decision.outcome,
-            )
-        )
+        audit(uow, principal, LIST_ACTION, carer.carer_id, decision.outcome)
         if decision.allowed:
             items.append(list_item(carer, suggested_at))
     await uow.commit()

@@ -11,7 +11,7 @@ import uuid
 
 from services.registry.adapters.orm import MatchReview
 from services.registry.domain.consent import ConsentRefused, PendingClaim, recorder_of
-from services.registry.domain.model import Carer, match_key
+from services.registry.domain.model import Carer, full_match_key
 from services.registry.service_layer.publishing import publish_changes, save_claims
 from services.registry.service_layer.unit_of_work import RegistryUnitOfWork
 from shared.events import CloudEvent
@@ -22,11 +22,9 @@ from shared.telemetry import continued_span
 
 
 def demographic_key(person: Person) -> str | None:
-    if person.given_name and person.family_name and person.date_of_birth and person.postcode:
-        return match_key(
-            person.given_name, person.family_name, person.date_of_birth, person.postcode
-        )
-    return None
+    return full_match_key(
+        person.given_name, person.family_name, person.date_of_birth, person.postcode
+    )
 
 
 def identity_keys(person: Person) -> list[str]:
