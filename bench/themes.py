@@ -34,6 +34,7 @@ from services.consultation.adapters.catalogue import (
 )
 from services.consultation.domain.themes import THEME_IDS
 from services.consultation.domain.themes.classifier import Example, ThemeClassifier
+from services.consultation.domain.themes.learning import OFFICER_WEIGHT, training_set
 
 LABELLED = (
     Path(__file__).resolve().parents[1]
@@ -139,20 +140,43 @@ def out_of_distribution(ood: list[Example]) -> float:
     return overall
 
 
-def learning_curve(ood: list[Example], steps: tuple[int, ...] = (0, 25, 50, 100)) -> None:
-    """OOD labels used only as simulated officer corrections; scored on the rest only."""
-    order = list(range(len(ood)))
-    random.Random(7).shuffle(order)
-    print("\nlearning curve (F1 on the OOD answers not corrected):")
-    for n in steps:
-        corrected = [ood[i] for i in order[:n]]
-        rest = [ood[i] for i in order[n:]]
-        model = ThemeClassifier(load_themes(), encoder=static_encoder()).fit(
-            shipped_examples() + corrected
-        )
-        counts: Counts = {t: [0, 0, 0] for t in THEME_IDS}
-        _score(counts, model.predict([e.text for e in rest]), rest)
-        print(f"  after {n:>3} corrections: micro-F1 {micro_f1(counts):.3f} on {len(rest)} answers")
+def learning_curve(
+    ood: list[Example],
+    steps: tuple[int, ...] = (0, 25, 50, 100),
+    weights: tuple[int, ...] = (1, OFFICER_WEIGHT),
+    shuffles: tuple[int, ...] = (7,),
+) -> None:
+    """OOD labels used only as simulated officer corrections; scored on the rest only.
+
+    Each correction counts ``weight`` times in training (``learning.training_set``); one row
+    per weight, so the shipped weight is chosen by this curve, not guessed. With several
+    ``shuffles`` (seeds for which answers are corrected first) each cell is their mean.
+    Beside each F1, in brackets: the share of the corrected answers themselves that the
+    retrained model themes exactly as the officer did.
+    """
+    print("\nlearning curve (micro-F1 on the OOD answers not corrected [corrected ones kept]):")
+    print(f"  {'weight':<8}" + "".join(f"{n:>15}" for n in steps))
+    for weight in weights:
+        row = []
+        for n in steps:
+            scores, kept = [], []
+            for seed in shuffles:
+                order = list(range(len(ood)))
+                random.Random(seed).shuffle(order)
+                corrected = [ood[i] for i in order[:n]]
+                rest = [ood[i] for i in order[n:]]
+                model = ThemeClassifier(load_themes(), encoder=static_encoder()).fit(
+                    training_set(shipped_examples(), corrected, weight)
+                )
+                counts: Counts = {t: [0, 0, 0] for t in THEME_IDS}
+                _score(counts, model.predict([e.text for e in rest]), rest)
+                scores.append(micro_f1(counts))
+                again = model.predict([e.text for e in corrected]) if corrected else []
+                same = sum(set(g) == e.themes for g, e in zip(again, corrected, strict=True))
+                kept.append(same / n if n else 1.0)
+            f1, share = sum(scores) / len(scores), sum(kept) / len(kept)
+            row.append(f"{f1:.3f} [{share:.0%}]")
+        print(f"  x{weight:<7}" + "".join(f"{cell:>15}" for cell in row))
 
 
 def speed(n: int = 10_000) -> None:

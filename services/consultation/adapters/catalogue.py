@@ -1,4 +1,5 @@
-"""Reading the shipped data: consultation definitions, themes and labelled theme examples.
+"""Reading the shipped data: consultation definitions, themes and labelled theme examples,
+and the examples learned from officers (see :class:`LearnedExamplesFile`).
 
 Definitions are YAML files under ``services/consultation/data/consultations/`` (one per
 consultation; more can be added from another folder with ``CONSULTATION_DEFINITIONS_DIR``).
@@ -19,6 +20,11 @@ import yaml
 from services.consultation.domain.definition import Consultation, build_consultation
 from services.consultation.domain.themes.catalogue import Theme, build_themes
 from services.consultation.domain.themes.classifier import Example, ThemeClassifier
+from services.consultation.domain.themes.learning import (
+    InvalidCorrection,
+    correction,
+    training_set,
+)
 from services.consultation.domain.themes.semantic import StaticEncoder
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -75,16 +81,9 @@ def learned_path() -> Path:
 
 
 def corrections_path() -> Path:
-    """Officers' corrections as they are made (``CONSULTATION_THEMES_CORRECTIONS``)."""
+    """Corrections written as JSON lines before they were kept in the database
+    (``CONSULTATION_THEMES_CORRECTIONS``); still read by ``themes retrain`` if present."""
     return Path(os.environ.get("CONSULTATION_THEMES_CORRECTIONS", "var/themes/corrections.jsonl"))
-
-
-def append_correction(record: dict[str, Any]) -> None:
-    """One officer's correction, appended as a JSON line (read by ``themes retrain``)."""
-    path = corrections_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
 def learned_examples() -> list[Example]:
@@ -92,9 +91,58 @@ def learned_examples() -> list[Example]:
     return read_examples(path) if path.exists() else []
 
 
+class LearnedExamplesFile:
+    """The examples the classifier learns from besides the shipped ones, kept as JSON lines
+    on this machine; rebuilt from the database's corrections by each ``themes retrain``, so
+    losing it loses nothing but a retraining. Also reads the corrections file of old."""
+
+    def __init__(self, learned: Path, corrections: Path) -> None:
+        self.path = learned
+        self.corrections_path = corrections
+
+    @classmethod
+    def from_environment(cls) -> LearnedExamplesFile:
+        return cls(learned_path(), corrections_path())
+
+    def read(self) -> list[Example]:
+        return read_examples(self.path) if self.path.exists() else []
+
+    def file_corrections(self) -> list[Example]:
+        """The corrections file's lines as examples; a bad line raises InvalidCorrection
+        naming the file and line."""
+        source = self.corrections_path
+        if not source.exists():
+            return []
+        found = []
+        for number, line in enumerate(source.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                if not isinstance(record, dict):
+                    raise InvalidCorrection("expected an object with text and themes")
+                found.append(correction(record))
+            except ValueError as error:
+                raise InvalidCorrection(f"{source}:{number}: {error}") from None
+        return found
+
+    def write(self, examples: list[Example]) -> None:
+        """Replace the learned examples (whole file, then renamed into place, so a classifier
+        starting meanwhile reads the old set or the new, never half)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        partial = self.path.with_name(self.path.name + ".partial")
+        with partial.open("w", encoding="utf-8") as handle:
+            for example in examples:
+                row = {"text": example.text, "themes": sorted(example.themes)}
+                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        partial.replace(self.path)
+        shipped_classifier.cache_clear()  # the next one learns from the new set
+
+
 @lru_cache(maxsize=1)
 def shipped_classifier() -> ThemeClassifier:
-    """The classifier trained on the shipped examples (once per process, in seconds)."""
+    """The classifier trained on the shipped examples and the learned ones, each learned one
+    weighted ``OFFICER_WEIGHT`` times (once per process, in seconds)."""
     return ThemeClassifier(load_themes(), encoder=static_encoder()).fit(
-        shipped_examples() + learned_examples()
+        training_set(shipped_examples(), learned_examples())
     )

@@ -87,3 +87,19 @@ class AnswerThemeRow(SQLModel, table=True):
     theme_key: str = Field(max_length=80)
     score: float
     reasons: str = Field(sa_type=sa.Text)
+
+
+class ThemeCorrectionRow(SQLModel, table=True):
+    """An officer's themes for one answer; the latest replaces the earlier (one row per
+    answer), and ``learned_at`` stays empty until ``themes retrain`` folds it in."""
+
+    __tablename__ = "theme_corrections"
+
+    consultation: str = Field(primary_key=True, max_length=100)
+    response_id: str = Field(primary_key=True, max_length=36)
+    question_id: str = Field(primary_key=True, max_length=40)
+    text: str = Field(sa_type=sa.Text)
+    themes: str = Field(sa_type=sa.Text)  # JSON list of theme ids
+    corrected_by: str = Field(max_length=200)
+    corrected_at: datetime = Field(sa_type=TZ)
+    learned_at: datetime | None = Field(default=None, sa_type=TZ)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -18,9 +20,12 @@ from services.consultation.adapters.orm import (
     EqualityRow,
     InterestRow,
     ResponseRow,
+    ThemeCorrectionRow,
     ThemeRow,
 )
 from services.consultation.domain.model import CouncilResponse, Response
+from services.consultation.domain.themes.classifier import Example
+from services.consultation.domain.themes.learning import Correction
 from services.consultation.domain.themes.review import ProposedTheme
 
 
@@ -29,7 +34,8 @@ def _json(value: Any) -> str:
 
 
 class ConsultationRepository:
-    """Responses (answers and equality answers apart), interests, drafts and themes."""
+    """Responses (answers and equality answers apart), interests, drafts, themes and
+    officers' theme corrections."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -186,3 +192,86 @@ class ConsultationRepository:
     async def assignments(self, consultation: str) -> list[AnswerThemeRow]:
         query = select(AnswerThemeRow).where(AnswerThemeRow.consultation == consultation)
         return list((await self.session.exec(query)).all())
+
+    # --- officers' theme corrections ---------------------------------------------------------
+
+    async def save_correction(self, correction: Correction) -> None:
+        """Keep an officer's themes for an answer, replacing any earlier correction of it.
+
+        One upsert, so two officers saving the same answer at once both succeed (the later
+        wins) rather than one failing on the key; the replaced row is learned afresh.
+        """
+        dialect = self.session.bind.dialect.name if self.session.bind else "sqlite"
+        table = ThemeCorrectionRow.__table__  # type: ignore[attr-defined]
+        upsert = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+        statement = upsert.on_conflict_do_update(
+            index_elements=[table.c.consultation, table.c.response_id, table.c.question_id],
+            set_={
+                name: upsert.excluded[name]
+                for name in ("text", "themes", "corrected_by", "corrected_at", "learned_at")
+            },
+        )
+        await self.session.execute(
+            statement,
+            {
+                "consultation": correction.consultation,
+                "response_id": correction.response_id,
+                "question_id": correction.question_id,
+                "text": correction.example.text,
+                "themes": _json(sorted(correction.example.themes)),
+                "corrected_by": correction.corrected_by,
+                "corrected_at": _utc(correction.corrected_at),
+                "learned_at": None,
+            },
+        )
+
+    async def corrections(self, consultation: str | None = None) -> list[Correction]:
+        """The corrections of one consultation (or of all), oldest first."""
+        query = select(ThemeCorrectionRow)
+        if consultation is not None:
+            query = query.where(ThemeCorrectionRow.consultation == consultation)
+        query = query.order_by(
+            col(ThemeCorrectionRow.corrected_at),
+            col(ThemeCorrectionRow.consultation),
+            col(ThemeCorrectionRow.response_id),
+            col(ThemeCorrectionRow.question_id),
+        )
+        return [_correction(row) for row in (await self.session.exec(query)).all()]
+
+    async def mark_learned(self, corrections: Iterable[Correction], at: datetime) -> int:
+        """Mark these corrections learned, unless one was replaced since it was read (a newer
+        correction of the same answer must be learned at the next retraining)."""
+        marked = 0
+        for done in corrections:
+            statement = (
+                update(ThemeCorrectionRow)
+                .where(
+                    col(ThemeCorrectionRow.consultation) == done.consultation,
+                    col(ThemeCorrectionRow.response_id) == done.response_id,
+                    col(ThemeCorrectionRow.question_id) == done.question_id,
+                    col(ThemeCorrectionRow.corrected_at) == _utc(done.corrected_at),
+                    col(ThemeCorrectionRow.themes) == _json(sorted(done.example.themes)),
+                )
+                .values(learned_at=_utc(at))
+            )
+            result = await self.session.execute(statement)
+            marked += result.rowcount or 0  # type: ignore[attr-defined]
+        return marked
+
+
+def _correction(row: ThemeCorrectionRow) -> Correction:
+    return Correction(
+        consultation=row.consultation,
+        response_id=row.response_id,
+        question_id=row.question_id,
+        example=Example(row.text, frozenset(json.loads(row.themes))),
+        corrected_by=row.corrected_by,
+        corrected_at=_utc(row.corrected_at),
+        learned_at=None if row.learned_at is None else _utc(row.learned_at),
+    )
+
+
+def _utc(moment: datetime) -> datetime:
+    """Times of corrections are kept in UTC: SQLite keeps no offset, so a naive time read
+    back is UTC, and one instant always compares equal to itself on either database."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

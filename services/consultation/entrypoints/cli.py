@@ -5,9 +5,14 @@
 standard output (with ``"why"`` when ``--explain``): any batch of answers, from any source.
 Extra fields: ``"confidence"`` (0 to 1) and ``"needs_person"`` (too close to call).
 
-``python -m services.consultation themes retrain`` folds officers' corrections (JSON lines
-``{"text", "themes"}`` in ``CONSULTATION_THEMES_CORRECTIONS``) into the learned examples
-(``CONSULTATION_THEMES_LEARNED``) that the classifier trains on next time it starts.
+``python -m services.consultation themes retrain`` folds officers' corrections, kept in the
+service's database (``CONSULTATION_DATABASE_URL``) and, if there is one, the corrections file
+of old (JSON lines ``{"text", "themes"}`` in ``CONSULTATION_THEMES_CORRECTIONS``), into the
+learned examples (``CONSULTATION_THEMES_LEARNED``) that the classifier trains on next time it
+starts; it prints the counts as JSON.
+
+Both reach the classifier and the database through the composition root (``bootstrap``),
+never an adapter directly.
 
 ``python -m services.consultation import-csv SLUG FILE --by NAME`` imports a Citizen Space
 style export into the service's database (all rows or, if any is invalid, none).
@@ -20,20 +25,36 @@ import asyncio
 import json
 import sys
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-from services.consultation.adapters.catalogue import (
-    corrections_path,
-    learned_examples,
-    learned_path,
-    shipped_classifier,
-)
-from services.consultation.domain.themes.learning import correction, fold_in
+from sqlalchemy.exc import DBAPIError
+
+from services.consultation.domain.themes.classifier import ThemeClassifier
+from services.consultation.domain.themes.learning import InvalidCorrection
+from services.consultation.service_layer import theming
+
+if TYPE_CHECKING:
+    from services.consultation.bootstrap import ConsultationService
 
 
-def theme_stream(source: IO[str], sink: IO[str], *, explain: bool = False, batch: int = 256) -> int:
+def _service() -> ConsultationService:
+    """The service as configured by its settings (nothing is started: no broker, no relay)."""
+    from services.consultation.bootstrap import bootstrap
+
+    return bootstrap()
+
+
+def theme_stream(
+    source: IO[str],
+    sink: IO[str],
+    *,
+    explain: bool = False,
+    batch: int = 256,
+    classifier: ThemeClassifier | None = None,
+) -> int:
     """Theme every JSON line of ``source``; returns how many lines were written."""
-    classifier = shipped_classifier()
+    if classifier is None:
+        classifier = _service().web.classifier()
     written = 0
     pending: list[dict[str, object]] = []
 
@@ -73,35 +94,32 @@ def theme_stream(source: IO[str], sink: IO[str], *, explain: bool = False, batch
 
 
 def retrain() -> dict[str, int]:
-    """Fold the corrections into the learned examples; a bad line stops it, naming the line."""
-    source = corrections_path()
-    new = []
-    if source.exists():
-        for number, line in enumerate(source.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                new.append(correction(json.loads(line)))
-            except (ValueError, AttributeError) as error:
-                raise SystemExit(f"{source}:{number}: {error}") from None
-    before = learned_examples()
-    learned = fold_in(before, new)
-    target = learned_path()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with target.open("w", encoding="utf-8") as handle:
-        for example in learned:
-            row = {"text": example.text, "themes": sorted(example.themes)}
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-    shipped_classifier.cache_clear()
-    return {"corrections": len(new), "learned_before": len(before), "learned": len(learned)}
+    """Fold officers' corrections into the learned examples; a bad line of the old
+    corrections file stops it, naming the line."""
+
+    async def run() -> dict[str, int]:
+        service = _service()
+        try:
+            return await theming.retrain(service.unit_of_work(), now=service.web.clock.now())
+        except DBAPIError as error:
+            raise SystemExit(
+                f"cannot read the corrections from {service.settings.database_url}: "
+                f"{error.orig} (has 'python -m services.consultation migrate' been run?)"
+            ) from None
+        finally:
+            await service.runtime.engine.dispose()
+
+    try:
+        return asyncio.run(run())
+    except InvalidCorrection as error:
+        raise SystemExit(str(error)) from None
 
 
 async def _import(slug: str, text: str, by: str) -> dict[str, object]:
     """Store the rows; their events wait in the outbox until the service's relay runs."""
-    from services.consultation.bootstrap import bootstrap
     from services.consultation.service_layer.handlers import import_responses
 
-    service = bootstrap()
+    service = _service()
     consultation = service.web.consultations.get(slug)
     if consultation is None:
         raise SystemExit(f"no consultation {slug!r}")

@@ -14,7 +14,14 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from services.consultation.domain.themes.learning import InvalidCorrection
 from services.consultation.domain.themes.review import IllegalDecision
-from services.consultation.entrypoints.deps import CouncilPage, Found, Pages, Service, UnitOfWork
+from services.consultation.entrypoints.deps import (
+    CouncilPage,
+    Found,
+    Pages,
+    Service,
+    ServiceClock,
+    UnitOfWork,
+)
 from services.consultation.service_layer import theming, theming_review
 from shared.web.csrf import CsrfError, verify_csrf
 from shared.web.negotiation import wants_html
@@ -138,6 +145,7 @@ async def correct(
     response_id: str,
     question_id: str,
     pages: Pages,
+    clock: ServiceClock,
     uow: UnitOfWork,
 ) -> Response:
     body, from_page = await _body(request, pages.secret)
@@ -148,7 +156,13 @@ async def correct(
     try:
         async with uow:
             record = await theming.correct_answer(
-                uow, consultation, response_id, question_id, themes, by=principal.subject
+                uow,
+                consultation,
+                response_id,
+                question_id,
+                themes,
+                by=principal.subject,
+                now=clock.now(),
             )
     except KeyError:
         raise HTTPException(

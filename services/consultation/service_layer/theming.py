@@ -4,19 +4,23 @@ A run classifies every free-text answer against the nine known themes and cluste
 answers no known theme fits. Assignments are replaced on each run; officers' decisions are
 kept, so re-running after more responses arrive does not undo a sign-off. New proposals
 start as ``proposed`` and stay out of reports until an officer decides.
+
+An officer's correction of one answer's themes is kept in the database (one per answer, the
+latest winning), shown in the review queue at once, and folded into the classifier's learned
+examples by :func:`retrain` (``python -m services.consultation themes retrain``).
 """
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
-from services.consultation.adapters.catalogue import append_correction
 from services.consultation.domain.definition import Consultation
 from services.consultation.domain.themes.catalogue import Theme
 from services.consultation.domain.themes.classifier import ThemeClassifier
 from services.consultation.domain.themes.emergent import find_clusters
-from services.consultation.domain.themes.learning import correction
+from services.consultation.domain.themes.learning import Correction, correction, fold_in
 from services.consultation.domain.themes.review import ProposedTheme, decide
 from services.consultation.service_layer.handlers import theme_view
 from services.consultation.service_layer.unit_of_work import ConsultationUnitOfWork
@@ -108,21 +112,36 @@ async def review_queue(
     uow: ConsultationUnitOfWork, consultation: Consultation, classifier: ThemeClassifier
 ) -> list[dict[str, Any]]:
     """Every free-text answer with its themes and confidence; those that need a person first,
-    least sure first, so an officer's time goes where the machine is weakest."""
+    least sure first, so an officer's time goes where the machine is weakest. An answer an
+    officer has corrected carries the officer's themes, ``corrected`` and who corrected it,
+    no longer needs a person, and goes after the others: it is done."""
     texts = await _free_text(uow, consultation)
+    corrected = {
+        (c.response_id, c.question_id): c
+        for c in await uow.consultations.corrections(consultation.slug)
+    }
     assignments = classifier.assign([t for _, _, t in texts], explain=False)
-    queue = [
-        {
+    queue = []
+    for (response_id, question_id, text), assignment in zip(texts, assignments, strict=True):
+        answer: dict[str, Any] = {
             "response_id": response_id,
             "question_id": question_id,
             "text": text,
             "themes": assignment.themes,
             "confidence": assignment.confidence,
             "needs_person": assignment.needs_person,
+            "corrected": False,
         }
-        for (response_id, question_id, text), assignment in zip(texts, assignments, strict=True)
-    ]
-    return sorted(queue, key=lambda a: (not a["needs_person"], a["confidence"]))
+        officer = corrected.get((response_id, question_id))
+        if officer is not None:
+            answer["suggested"] = assignment.themes
+            answer["themes"] = sorted(officer.example.themes)
+            answer["needs_person"] = False
+            answer["corrected"] = True
+            answer["corrected_by"] = officer.corrected_by
+            answer["corrected_at"] = officer.corrected_at.isoformat()
+        queue.append(answer)
+    return sorted(queue, key=lambda a: (not a["needs_person"], a["corrected"], a["confidence"]))
 
 
 async def correct_answer(
@@ -133,25 +152,53 @@ async def correct_answer(
     themes: Any,
     *,
     by: str,
+    now: datetime,
 ) -> dict[str, Any]:
-    """An officer's confirmation or correction of one answer's themes, kept as a training
-    example for ``themes retrain``. Raises KeyError for an unknown answer and
-    InvalidCorrection naming the field."""
+    """An officer's confirmation or correction of one answer's themes, kept (replacing any
+    earlier one of the same answer) as a training example for ``themes retrain``. Raises
+    KeyError for an unknown answer and InvalidCorrection naming the field."""
     texts = {(r, q): t for r, q, t in await _free_text(uow, consultation)}
     text = texts.get((response_id, question_id))
     if text is None:
         raise KeyError(f"{response_id}/{question_id}")
-    example = correction({"text": text, "themes": themes})
-    record = {
-        "text": example.text,
-        "themes": sorted(example.themes),
-        "consultation": consultation.slug,
-        "response_id": response_id,
-        "question_id": question_id,
-        "by": by,
+    kept = Correction(
+        consultation=consultation.slug,
+        response_id=response_id,
+        question_id=question_id,
+        example=correction({"text": text, "themes": themes}),
+        corrected_by=by,
+        corrected_at=now,
+    )
+    await uow.consultations.save_correction(kept)
+    await uow.commit()
+    return kept.view()
+
+
+async def retrain(uow: ConsultationUnitOfWork, *, now: datetime) -> dict[str, int]:
+    """Fold every officer's correction into the learned examples and mark the new ones learned.
+
+    All stored corrections are folded each time, not only the new ones, so the learned
+    examples can be rebuilt on any machine from the database; the latest word on an answer's
+    text wins (the old corrections file, if any, first, then the database oldest first).
+    Raises InvalidCorrection naming the line of a bad corrections file.
+    """
+    async with uow:
+        stored = await uow.consultations.corrections()
+        from_file = uow.learned.file_corrections()
+        before = uow.learned.read()
+        learned = fold_in(before, [*from_file, *(c.example for c in stored)])
+        uow.learned.write(learned)
+        new = [c for c in stored if c.learned_at is None]
+        marked = await uow.consultations.mark_learned(new, now)
+        await uow.commit()
+    return {
+        "corrections": len(from_file) + marked,
+        "learned_before": len(before),
+        "learned": len(learned),
+        "from_database": marked,
+        "from_file": len(from_file),
+        "stored": len(stored),
     }
-    append_correction(record)
-    return record
 
 
 async def list_themes(

@@ -6,12 +6,16 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any, cast
 
+from services.consultation.adapters.catalogue import LearnedExamplesFile
 from services.consultation.adapters.repository import ConsultationRepository
 from services.consultation.domain.model import CouncilResponse, Response
+from services.consultation.domain.themes.classifier import Example
+from services.consultation.domain.themes.learning import Correction, correction
 from services.consultation.domain.themes.review import ProposedTheme
 from services.consultation.service_layer.unit_of_work import ConsultationUnitOfWork
 from tests.unit.fakes import FakeDatabase, FakeUnitOfWork
@@ -27,6 +31,9 @@ class FakeConsultationRepository:
         self.replies: dict[str, CouncilResponse] = tables.setdefault("replies", {})
         self.proposals: dict[str, dict[str, Any]] = tables.setdefault("themes", {})
         self.assigned: dict[str, list[Any]] = tables.setdefault("assignments", {})
+        self.corrected: dict[tuple[str, str, str], Correction] = tables.setdefault(
+            "corrections", {}
+        )
 
     def add(self, response: Response) -> None:
         kept = copy.deepcopy(response)
@@ -96,6 +103,44 @@ class FakeConsultationRepository:
     async def assignments(self, consultation: str) -> list[Any]:
         return list(self.assigned.get(consultation, []))
 
+    async def save_correction(self, correction: Correction) -> None:
+        self.corrected[correction.key] = replace(correction, learned_at=None)
+
+    async def corrections(self, consultation: str | None = None) -> list[Correction]:
+        found = [c for c in self.corrected.values() if consultation in (None, c.consultation)]
+        return sorted(found, key=lambda c: (c.corrected_at, c.key))
+
+    async def mark_learned(self, corrections: Iterable[Correction], at: datetime) -> int:
+        marked = 0
+        for done in corrections:
+            now = self.corrected.get(done.key)
+            if now is not None and (now.corrected_at, now.example.themes) == (
+                done.corrected_at,
+                done.example.themes,
+            ):
+                self.corrected[done.key] = replace(now, learned_at=at)
+                marked += 1
+        return marked
+
+
+class FakeLearnedExamples:
+    """``LearnedExamplesFile`` in memory: the learned examples and an old corrections file
+    (a list of records, or a bad one) that a test sets."""
+
+    def __init__(self, tables: dict[str, Any]) -> None:
+        self.tables = tables
+        self.tables.setdefault("learned", [])
+        self.tables.setdefault("corrections_file", [])
+
+    def read(self) -> list[Example]:
+        return list(self.tables["learned"])
+
+    def file_corrections(self) -> list[Example]:
+        return [correction(record) for record in self.tables["corrections_file"]]
+
+    def write(self, examples: list[Example]) -> None:
+        self.tables["learned"] = list(examples)
+
 
 class FakeConsultationUnitOfWork(FakeUnitOfWork, ConsultationUnitOfWork):
     def __init__(self, database: FakeDatabase | None = None) -> None:
@@ -103,3 +148,6 @@ class FakeConsultationUnitOfWork(FakeUnitOfWork, ConsultationUnitOfWork):
 
     def open_repositories(self) -> None:
         self.consultations = cast(ConsultationRepository, FakeConsultationRepository(self.tables))
+        # Kept with the tables, so it lasts once retraining commits (the file is written
+        # just before that commit).
+        self.learned = cast(LearnedExamplesFile, FakeLearnedExamples(self.tables))

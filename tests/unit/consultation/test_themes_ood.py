@@ -57,24 +57,33 @@ def test_a_word_piece_splits_unknown_words_into_known_pieces() -> None:
     assert pieces.encode("zzz") == [0]
 
 
-def test_retraining_on_an_officers_correction_changes_that_answers_themes(
+def test_learned_examples_written_by_retraining_change_that_answers_themes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The file adapter end to end: what retraining writes, the next classifier learns."""
     answer = "The lamp posts on Hinckley Road flicker."
     monkeypatch.setenv("CONSULTATION_THEMES_CORRECTIONS", str(tmp_path / "corrections.jsonl"))
     monkeypatch.setenv("CONSULTATION_THEMES_LEARNED", str(tmp_path / "learned.jsonl"))
     catalogue.shipped_classifier.cache_clear()
     try:
         assert "young_carers" not in catalogue.shipped_classifier().predict([answer])[0]
-        lines = [{"text": answer, "themes": ["young_carers"]}] * 3
-        (tmp_path / "corrections.jsonl").write_text(
-            "".join(json.dumps(line) + "\n" for line in lines)
-        )
-        outcome = cli.retrain()
-        assert outcome == {"corrections": 3, "learned_before": 0, "learned": 1}
+        store = catalogue.LearnedExamplesFile.from_environment()
+        store.write([Example(answer, frozenset({"young_carers"}))])
+        assert store.read() == [Example(answer, frozenset({"young_carers"}))]
         assert "young_carers" in catalogue.shipped_classifier().predict([answer])[0]
     finally:
         catalogue.shipped_classifier.cache_clear()
+
+
+def test_the_old_corrections_file_is_read_and_a_bad_line_is_named(tmp_path: Path) -> None:
+    old = tmp_path / "corrections.jsonl"
+    old.write_text('{"text": "No buses", "themes": ["cost"]}\n\n[1]\n')
+    store = catalogue.LearnedExamplesFile(tmp_path / "learned.jsonl", old)
+    with pytest.raises(InvalidCorrection, match=r"corrections\.jsonl:3"):
+        store.file_corrections()
+    old.write_text('{"text": "No buses", "themes": ["cost"]}\n')
+    assert store.file_corrections() == [Example("No buses", frozenset({"cost"}))]
+    assert catalogue.LearnedExamplesFile(tmp_path / "none", tmp_path / "none").read() == []
 
 
 def test_a_later_correction_of_the_same_answer_wins_and_bad_ones_name_the_field() -> None:
@@ -130,27 +139,36 @@ NEGATIONS_AND_DECOYS = {
 }
 
 
-KNOWN_MISSES = {
+NEGATION_MISSES = {
     "respite": "'a break isn't what we need' scores 0.51 for respite: vectors still see 'break'",
+}
+DECOY_MISSES = {
     "information": "'information technology' is themed information: the word outweighs the sense",
     "support_groups": "'the football group' is themed support_groups with confidence",
 }
 
 
-@pytest.mark.parametrize(
-    "theme",
-    [
-        pytest.param(t, marks=pytest.mark.xfail(reason=KNOWN_MISSES[t], strict=True))
-        if t in KNOWN_MISSES
+def _per_theme(misses: dict[str, str]) -> list[object]:
+    """Every theme, the ones that fail today marked (strict: a fix must unmark them)."""
+    return [
+        pytest.param(t, marks=pytest.mark.xfail(reason=misses[t], strict=True))
+        if t in misses
         else t
         for t in THEME_IDS
-    ],
-)
-def test_a_dismissed_theme_is_not_given_and_a_decoy_not_confidently(theme: str) -> None:
-    negation, decoy = NEGATIONS_AND_DECOYS[theme]
-    model = catalogue.shipped_classifier()
-    [negated], [decoyed] = model.predict([negation]), model.assign([decoy], explain=False)
+    ]
+
+
+@pytest.mark.parametrize("theme", _per_theme(NEGATION_MISSES))
+def test_a_theme_named_only_to_be_dismissed_is_not_given(theme: str) -> None:
+    negation, _ = NEGATIONS_AND_DECOYS[theme]
+    [negated] = catalogue.shipped_classifier().predict([negation])
     assert theme not in negated
+
+
+@pytest.mark.parametrize("theme", _per_theme(DECOY_MISSES))
+def test_a_decoy_sharing_a_themes_word_is_not_given_it_confidently(theme: str) -> None:
+    _, decoy = NEGATIONS_AND_DECOYS[theme]
+    [decoyed] = catalogue.shipped_classifier().assign([decoy], explain=False)
     assert theme not in decoyed.themes or decoyed.needs_person
 
 
