@@ -203,6 +203,14 @@ def main(argv: list[str] | None = None) -> float:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--labelled", type=Path, default=LABELLED)
     parser.add_argument("--ood", type=Path, default=OOD)
+    parser.add_argument(
+        "--officer-weights",
+        default=f"1,{OFFICER_WEIGHT}",
+        help="learning curve: how many times each correction counts, one row each (e.g. 1,2,3,5)",
+    )
+    parser.add_argument(
+        "--shuffles", type=int, default=1, help="learning curve: mean over this many orders"
+    )
     args = parser.parse_args(argv)
     labelled = read_examples(args.labelled)
     counts = cross_validate(labelled, args.folds, args.repeats)
@@ -226,7 +234,11 @@ def main(argv: list[str] | None = None) -> float:
     if args.ood.exists():
         ood = read_examples(args.ood)
         out_of_distribution(ood)
-        learning_curve(ood)
+        learning_curve(
+            ood,
+            weights=tuple(int(w) for w in args.officer_weights.split(",")),
+            shuffles=(7, 11, 23, 31, 43)[: max(1, args.shuffles)],
+        )
     speed()
     return overall
 

@@ -20,7 +20,12 @@ from services.consultation.domain.definition import Consultation
 from services.consultation.domain.themes.catalogue import Theme
 from services.consultation.domain.themes.classifier import ThemeClassifier
 from services.consultation.domain.themes.emergent import find_clusters
-from services.consultation.domain.themes.learning import Correction, correction, fold_in
+from services.consultation.domain.themes.learning import (
+    Correction,
+    correction,
+    fold_in,
+    officers_assignment,
+)
 from services.consultation.domain.themes.review import ProposedTheme, decide
 from services.consultation.service_layer.handlers import theme_view
 from services.consultation.service_layer.unit_of_work import ConsultationUnitOfWork
@@ -44,6 +49,14 @@ async def run_themes(
             if isinstance(answers.get(q.id), str)
         )
     assignments = classifier.assign([t for _, _, t in texts])
+    corrected = {
+        (c.response_id, c.question_id): c
+        for c in await uow.consultations.corrections(consultation.slug)
+    }
+    assignments = [  # the officer's word wins over the machine's, in the report too
+        officers_assignment(corrected[(r, q)]) if (r, q) in corrected else assignment
+        for (r, q, _), assignment in zip(texts, assignments, strict=True)
+    ]
     stored = await uow.consultations.themes(consultation.slug)
     # (response, question, theme, score, reasons): the repository stores them as it likes.
     records: list[tuple[str, str, str, float, dict[str, Any]]] = []

@@ -3,13 +3,19 @@ by retraining and marked learned, and weighted above the shipped examples; in me
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.consultation.adapters.catalogue import DATA, load_consultations, shipped_classifier
+from services.consultation.adapters.catalogue import (
+    DATA,
+    load_consultations,
+    load_themes,
+    shipped_classifier,
+)
 from services.consultation.domain.definition import Consultation
 from services.consultation.domain.themes.classifier import Example
 from services.consultation.domain.themes.learning import InvalidCorrection, training_set
@@ -94,6 +100,27 @@ async def test_a_corrected_answer_shows_the_officers_themes_and_no_longer_needs_
     assert murky["themes"] == ["respite"] and murky["needs_person"] is False
     assert murky["suggested"] == before[0]["themes"]
     assert after[0]["corrected"] is False and after[0]["themes"] == before[1]["themes"]
+
+
+async def test_a_theme_run_gives_a_corrected_answer_its_officers_themes(
+    answers: tuple[FakeDatabase, dict[str, str]],
+) -> None:
+    database, ids = answers
+    async with uow(database) as unit:
+        before = await theming.run_themes(unit, CONSULTATION, shipped_classifier(), load_themes())
+    await correct(database, ids[MURKY], ["respite", "cost"], "amy", OPEN)
+    async with uow(database) as unit:
+        after = await theming.run_themes(unit, CONSULTATION, shipped_classifier(), load_themes())
+        assigned = await unit.consultations.assignments(SLUG)
+    murky = {
+        (theme, score, json.dumps(why)) for r, _, theme, score, why in assigned if r == ids[MURKY]
+    }
+    assert murky == {
+        ("respite", 1.0, '{"corrected_by": ["amy"]}'),
+        ("cost", 1.0, '{"corrected_by": ["amy"]}'),
+    }
+    assert after["needs_person"] == before["needs_person"] - 1
+    assert {"respite", "cost"} <= set(after["known_themes"])
 
 
 async def test_retraining_folds_every_correction_in_and_marks_only_new_ones_learned(

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from services.consultation.domain.themes import THEME_IDS
-from services.consultation.domain.themes.classifier import Example
+from services.consultation.domain.themes.classifier import Assignment, Example
 from services.consultation.domain.themes.features import normalise
 
 OFFICER_WEIGHT = 2
@@ -63,6 +63,18 @@ class Correction:
             "by": self.corrected_by,
             "corrected_at": self.corrected_at.isoformat(),
         }
+
+
+def officers_assignment(kept: Correction) -> Assignment:
+    """A corrected answer's themes as a theme run records them: the officer's, certain, and
+    why (who said so), in place of the classifier's guess."""
+    chosen = sorted(kept.example.themes, key=THEME_IDS.index)
+    return Assignment(
+        themes=chosen,
+        scores={t: 1.0 if t in kept.example.themes else 0.0 for t in THEME_IDS},
+        reasons={t: {"corrected_by": [kept.corrected_by]} for t in chosen},
+        confidence=1.0,
+    )
 
 
 def correction(record: Mapping[str, Any]) -> Example:
