@@ -259,3 +259,35 @@ def test_as_known_adds_gp_coding_and_council_referrals_without_changing_the_reco
     assert carers["c2"].gp_known_at is None and carers["c1"].gp_coded_at is None
     known["c1"].sources.add("other")
     assert carers["c1"].sources == {"k"}
+
+
+def test_every_referral_and_outcome_fact_names_its_carer_and_event() -> None:
+    """A fact is traced to the event that made it (a replay must give the same rows)."""
+    p = projection()
+    assessed = {
+        "type": "assessment_completed",
+        "direct_payment": {"kind": "weekly", "amount": "5"},
+    }
+    facts = p.apply("referral.completed", "e1", T, referral(outcome=assessed))
+    passport = {"type": "passport_issued", "issued_on": "2025-06-01"}
+    facts += p.apply("referral.completed", "e2", T, referral(outcome=passport))
+    facts += p.apply("referral.created", "e3", T, referral())
+    assert [(f.fact, f.carer_id, f.event_id) for f in facts] == [
+        ("referral_completed", "c1", "e1"),
+        ("assessment_completed", "c1", "e1"),
+        ("direct_payment_weekly", "c1", "e1"),
+        ("referral_completed", "c1", "e2"),
+        ("passport_issued", "c1", "e2"),
+        ("referral_received", "c1", "e3"),
+    ]
+
+
+def test_sources_at_the_same_instant_keep_the_first_listed_as_first() -> None:
+    p = projection()
+    same_time = src("school", GP["at"], "S123")
+    p.apply("carer.registered", "e1", T, {"carer_id": "c1", "sources": [GP, same_time]})
+    assert p.carers["c1"].first_kind == "gp"
+    # On a merge, a tie keeps the survivor's own first identification.
+    p.apply("carer.registered", "e2", T, {"carer_id": "c2", "sources": [same_time]})
+    p.apply("carer.merged", "e3", T, {"carer_id": "c1", "merged_carer_id": "c2"})
+    assert p.carers["c1"].first_kind == "gp"
