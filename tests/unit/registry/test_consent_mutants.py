@@ -301,3 +301,17 @@ def test_a_confirmed_claim_adds_to_the_held_consent_and_keeps_its_contact() -> N
     contact.confirm_consent_claim({"add_contact": True}, officer, AT, "e3")
     assert contact.consent["share_with"] == ["gp"] and contact.consent["contact"] is True
     assert contact.pending_events[1].data["contact_added"] is True
+
+
+def test_a_recorder_without_an_organisation_code_is_named_by_its_kind_alone() -> None:
+    decision = decide(GP_ONLY, ["gp", "vasl"], False, None, CARER, AT)
+    assert decision.history is not None and decision.history["source"] == "self:"
+    record = carer()
+    record.apply_consent(["gp", "council"], False, None, Recorder("other", known=False), AT, "e1")
+    assert record.pending_claims[0].source == "other:"
+
+
+def test_consent_widened_names_the_carer_whose_consent_it_is() -> None:
+    record = carer()
+    record.apply_consent(["gp", "council"], False, None, GP, AT, "e1")
+    assert record._after_change[0].data["carer_id"] == "c1"

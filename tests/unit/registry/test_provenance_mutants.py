@@ -204,6 +204,9 @@ def test_credited_fills_an_empty_kind_and_code_and_keeps_the_envelope() -> None:
         "data": {"person": {}, "identified_by": {"kind": "hospital", "org_code": "RWE"}},
     }
     assert envelope["data"] == {"person": {}}
+    # What the body says is kept, for provenance_refusal to judge.
+    said = {"identified_by": {"kind": "council", "org_code": "Y00001"}}
+    assert credited(said, "gp", "C82001") == said
 
 
 # -- Kafka ---------------------------------------------------------------------------------

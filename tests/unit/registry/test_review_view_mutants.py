@@ -62,7 +62,9 @@ def test_the_held_identification_shows_its_matching_fields_and_who_sent_it() -> 
 
 
 def test_a_candidate_shows_every_identification_oldest_first_and_nothing_else() -> None:
-    carer = Carer("c7", None, "Siân", "Smith", date(1968, 4, 12), "LE1 6ZG", email="x@example.org")
+    carer = Carer(
+        "c7", "9434765919", "Siân", "Smith", date(1968, 4, 12), "LE1 6ZG", email="x@example.org"
+    )
     carer.sources = [
         Source("council", "LCC", "Council", "2026-03-08T10:00:00+00:00", "e2"),
         Source("gp", "C82001", None, "2026-03-01T10:00:00+00:00", "e1"),
@@ -74,7 +76,7 @@ def test_a_candidate_shows_every_identification_oldest_first_and_nothing_else() 
         "Smith",
         date(1968, 4, 12),
         "LE1 6ZG",
-        "not known",
+        "*** *** *919",
         (
             Identified("gp", "C82001", None, "2026-03-01T10:00:00+00:00"),
             Identified("council", "LCC", "Council", "2026-03-08T10:00:00+00:00"),
