@@ -447,3 +447,39 @@ def test_a_record_survives_being_stored_and_read_back() -> None:
     assert back.to_document() == carer.to_document()
     assert back.sources == carer.sources and back.date_of_birth == date(1968, 4, 12)
     assert Carer.from_document(bare("c5").to_document()).date_of_birth is None
+
+
+def test_a_reports_consent_is_as_of_its_recorded_at_and_a_held_part_names_the_event() -> None:
+    carer = Carer.register(
+        "c1",
+        identification(
+            consent={"share_with": ["gp"], "contact": False, "recorded_at": "2026-02-01T09:00:00Z"}
+        ),
+        "e1",
+        AT,
+    )
+    assert carer.consent["recorded_at"] == "2026-02-01T09:00:00+00:00"
+    vasl = identification(
+        identified_by={"kind": "vasl", "org_code": "VASL1"},
+        consent={"share_with": ["gp", "vasl"], "contact": False},
+    )
+    carer.record_identification(vasl, "e2", LATER)
+    assert [(c.kind, c.event_id) for c in carer.pending_claims] == [("consent", "e2")]
+
+
+def test_update_consent_honours_recorded_at_and_names_the_event_of_a_held_part() -> None:
+    carer = registered()
+    vasl = Recorder("vasl", "VASL1", "VASL")
+    older = AT - timedelta(days=30)
+    stale = carer.update_consent([], False, vasl, LATER, "e2", recorded_at=older)
+    assert stale.stale and carer.consent["share_with"] == ["gp", "council", "vasl"]
+    narrowed = carer.update_consent(["gp"], False, vasl, LATER, "e3", recorded_at=LATER)
+    assert narrowed.applied is not None and carer.consent["recorded_at"] == LATER.isoformat()
+    carer.update_consent(["gp", "vasl"], False, vasl, LATER, "e4")
+    assert [c.event_id for c in carer.pending_claims] == ["e4"]
+
+
+def test_an_old_document_without_sources_is_read_as_having_none() -> None:
+    document = bare("c6").to_document()
+    del document["sources"]
+    assert Carer.from_document(document).sources == []
