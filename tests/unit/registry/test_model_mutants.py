@@ -483,3 +483,20 @@ def test_an_old_document_without_sources_is_read_as_having_none() -> None:
     document = bare("c6").to_document()
     del document["sources"]
     assert Carer.from_document(document).sources == []
+
+
+def test_absorbing_keeps_the_held_consent_unless_the_others_is_newer() -> None:
+    """The later recorded consent is the carer's latest word; one with no time, or one of the
+    same time, does not replace the consent of the record that is kept."""
+    for other_at in (None, "2026-03-01T10:00:00+00:00"):
+        keep, gone = bare("keep"), bare("gone")
+        keep.consent = {
+            "share_with": ["gp"],
+            "contact": False,
+            "recorded_at": "2026-03-01T10:00:00+00:00",
+        }
+        gone.consent = {"share_with": ["vasl"], "contact": True}
+        if other_at:
+            gone.consent["recorded_at"] = other_at
+        keep.absorb_record(gone, AT)
+        assert keep.consent["share_with"] == ["gp"], other_at
