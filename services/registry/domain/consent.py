@@ -130,7 +130,7 @@ def consent_recorder(
     if source == SELF_SOURCE:
         proven = subject == carer_id
         return Recorder("self", carer=proven, known=proven)
-    if source.startswith("ods:"):
+    if source.startswith("ods:") and source[4:]:
         org = source[4:]
         for known in reversed(sources):
             if (known.org_code or "").upper() == org.upper() and known.kind != "self":

@@ -315,3 +315,11 @@ def test_consent_widened_names_the_carer_whose_consent_it_is() -> None:
     record = carer()
     record.apply_consent(["gp", "council"], False, None, GP, AT, "e1")
     assert record._after_change[0].data["carer_id"] == "c1"
+
+
+def test_an_ods_source_naming_no_organisation_is_nobody_we_know() -> None:
+    """``ods:`` with no code must not be credited as a partner that identified the carer
+    without giving a code (it could then widen consent as that partner)."""
+    sources = [Source("council", None, None, HELD_AT, "e1")]
+    assert consent_recorder("ods:", None, "c1", sources) == Recorder("other", None, known=False)
+    assert consent_recorder("ods:LCC", None, "c1", sources) == Recorder("other", "LCC", known=False)
