@@ -30,7 +30,7 @@ from typing import IO, TYPE_CHECKING
 from sqlalchemy.exc import DBAPIError
 
 from services.consultation.domain.themes.classifier import ThemeClassifier
-from services.consultation.domain.themes.learning import InvalidCorrection
+from services.consultation.domain.themes.learning import InvalidCorrection, distinct_neighbours
 from services.consultation.service_layer import theming
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ def theme_stream(
                 "needs_person": assignment.needs_person,
             }
             if explain:
-                out["why"] = assignment.reasons
+                out["why"] = {t: distinct_neighbours(r) for t, r in assignment.reasons.items()}
             sink.write(json.dumps(out, ensure_ascii=False) + "\n")
             written += 1
         pending.clear()

@@ -23,6 +23,7 @@ from services.consultation.domain.themes.emergent import find_clusters
 from services.consultation.domain.themes.learning import (
     Correction,
     correction,
+    distinct_neighbours,
     fold_in,
     officers_assignment,
 )
@@ -63,7 +64,7 @@ async def run_themes(
     examples: dict[str, list[dict[str, Any]]] = {}
     for (response_id, question_id, text), assignment in zip(texts, assignments, strict=True):
         for theme_id in assignment.themes:
-            reasons = assignment.reasons.get(theme_id, {})
+            reasons = distinct_neighbours(assignment.reasons.get(theme_id, {}))
             records.append(
                 (response_id, question_id, theme_id, assignment.scores[theme_id], reasons)
             )

@@ -18,7 +18,11 @@ from services.consultation.adapters.catalogue import (
 )
 from services.consultation.domain.definition import Consultation
 from services.consultation.domain.themes.classifier import Example
-from services.consultation.domain.themes.learning import InvalidCorrection, training_set
+from services.consultation.domain.themes.learning import (
+    InvalidCorrection,
+    distinct_neighbours,
+    training_set,
+)
 from services.consultation.service_layer import handlers, theming
 from tests.unit.consultation.fakes import FakeConsultationUnitOfWork
 from tests.unit.fakes import FakeDatabase
@@ -173,3 +177,12 @@ def test_an_officers_example_counts_k_times_and_a_shipped_one_once() -> None:
     assert training_set(shipped, [], 3) == shipped
     with pytest.raises(ValueError, match="weight"):
         training_set(shipped, learned, 0)
+
+
+def test_a_learned_example_is_named_once_among_an_answers_neighbours() -> None:
+    why = {"words": ["lamp"], "neighbours": ["The lamp posts flicker.", "The lamp posts flicker."]}
+    assert distinct_neighbours(why) == {
+        "words": ["lamp"],
+        "neighbours": ["The lamp posts flicker."],
+    }
+    assert distinct_neighbours({"corrected_by": ["amy"]}) == {"corrected_by": ["amy"]}

@@ -77,6 +77,14 @@ def officers_assignment(kept: Correction) -> Assignment:
     )
 
 
+def distinct_neighbours(reasons: dict[str, list[str]]) -> dict[str, list[str]]:
+    """A theme's reasons with each neighbour once: a learned example is trained on
+    ``OFFICER_WEIGHT`` times, so it would otherwise be its own second-nearest neighbour."""
+    if "neighbours" not in reasons:
+        return reasons
+    return {**reasons, "neighbours": list(dict.fromkeys(reasons["neighbours"]))}
+
+
 def correction(record: Mapping[str, Any]) -> Example:
     """An example from a correction record ``{"text", "themes": [...]}``; the field is named."""
     text = record.get("text")
