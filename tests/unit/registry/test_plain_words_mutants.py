@@ -218,3 +218,15 @@ def test_sixteen_is_the_age_pages_stop_speaking_to_a_child() -> None:
     assert is_under_16(date(2010, 11, 24), date(2026, 11, 23)), "15 years old"
     assert not is_under_16(date(2010, 11, 23), date(2026, 11, 23)), "16 today"
     assert not is_under_16(date(2009, 1, 1), date(2026, 11, 23)), "17 years old"
+
+
+def test_every_view_names_its_referral_and_team() -> None:
+    for status in ("requested", "accepted", "completed", "declined", "withdrawn"):
+        for easy in (False, True):
+            made = view(status, easy=easy, service="young_carers")
+            assert made.referral_id == "r-1", (status, easy)
+            assert made.team == (
+                "the young carers team at the council"
+                if easy
+                else "the young carers team at Leicestershire County Council"
+            ), (status, easy)

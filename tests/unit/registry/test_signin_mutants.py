@@ -49,6 +49,11 @@ def test_a_new_challenge_keeps_its_id_subject_and_carer_and_expires_after_the_ru
     assert made.used_at is None
 
 
+def test_a_new_challenge_for_a_carer_names_them_and_holds_the_code_hash() -> None:
+    made = challenge()
+    assert (made.carer_id, made.code_hash, made.challenge_id) == ("carer-1", RIGHT, "challenge-1")
+
+
 def test_a_new_challenge_without_an_id_gets_an_unguessable_url_safe_one() -> None:
     made = {Challenge.new("s", None, None, T0, RULES).challenge_id for _ in range(20)}
     assert len(made) == 20
