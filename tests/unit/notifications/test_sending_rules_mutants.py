@@ -53,6 +53,12 @@ def test_the_end_of_quiet_hours_is_given_in_utc() -> None:
     assert allowed.tzinfo == UTC
 
 
+def test_the_night_ends_at_eight_in_the_zone_configured() -> None:
+    new_york = QuietHours.parse("21:00", "08:00", "America/New_York")
+    assert new_york.next_allowed(utc("2026-01-12 12:00")) == utc("2026-01-12 13:00"), "07:00 EST"
+    assert new_york.next_allowed(utc("2026-01-12 14:00")) == utc("2026-01-12 14:00"), "09:00 EST"
+
+
 def test_quiet_hours_switched_off_are_never_quiet() -> None:
     off = QuietHours.parse("08:00", "08:00")
     assert not off.is_quiet(utc("2026-01-12 08:00"))
@@ -78,6 +84,13 @@ def test_a_small_limit_still_holds_one_token_and_a_long_burst_at_most_half() -> 
     assert TokenBucket.per_minute(60, now=0.0, burst_seconds=60).capacity == pytest.approx(29.4)
     assert TokenBucket.per_minute(100, now=0.0, margin=0.5).capacity == 1.0
     assert TokenBucket.per_minute(100, now=0.0, margin=0.5).rate == pytest.approx(49 / 60)
+
+
+def test_a_limit_below_one_is_refused_with_the_reason() -> None:
+    with pytest.raises(
+        ValueError, match=r"^limit: must be positive \(use no bucket for no limit\)$"
+    ):
+        TokenBucket.per_minute(-5, now=0.0)
 
 
 def test_an_idle_bucket_fills_only_to_its_capacity() -> None:
