@@ -123,3 +123,8 @@ def test_jargon_is_found_whatever_its_case_but_not_inside_a_link() -> None:
 
 def test_links_are_left_out_of_the_readable_words() -> None:
     assert readable_text("Read https://example.org/a-very-long-link now") == "Read  now"
+
+
+def test_service_words_with_no_english_at_all_are_simply_absent() -> None:
+    welsh_only = TemplateSet.of([], {"cy": {"vasl": {"name": "VASL cy"}}})
+    assert welsh_only.service_values("pl", "vasl") == {}
