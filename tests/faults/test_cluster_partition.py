@@ -26,6 +26,7 @@ import contextlib
 import os
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -113,7 +114,7 @@ def test_a_cut_isolates_one_namespace_both_ways_and_teardown_leaves_nothing() ->
                 "while True:\n c,_=s.accept();c.close()"
             )
             ip = ["ip", "netns", "exec", network.namespace(node)]
-            servers.append(subprocess.Popen([*ip, "python3", "-c", code]))
+            servers.append(subprocess.Popen([*ip, sys.executable, "-c", code]))
 
         def from_node(node: int, target: int) -> bool:
             probe = (
@@ -122,7 +123,7 @@ def test_a_cut_isolates_one_namespace_both_ways_and_teardown_leaves_nothing() ->
                 "except OSError: sys.exit(1)"
             )
             ip = ["ip", "netns", "exec", network.namespace(node)]
-            return subprocess.run([*ip, "python3", "-c", probe], check=False).returncode == 0
+            return subprocess.run([*ip, sys.executable, "-c", probe], check=False).returncode == 0
 
         deadline = time.monotonic() + 10
         while not _reachable(network.address(1), 7000) and time.monotonic() < deadline:
