@@ -26,7 +26,7 @@ def mint(cluster: KafkaCluster, principal: str) -> str:
     from kafka.admin import UserScramCredentialUpsertion
 
     from shared.kafka.admin import admin_client
-    from shared.kafka.cluster import MECHANISM
+    from shared.kafka.cluster_node import MECHANISM
 
     if principal != principals.ADMIN and principal not in principals.ROWS:
         raise ValueError(f"principal: {principal} is not in shared/kafka/principals.py")
@@ -55,7 +55,7 @@ def ensure(cluster: KafkaCluster) -> list[str]:
 def client_properties(cluster: KafkaCluster, principal: str) -> str:
     """The settings for a Java (or librdkafka-style) client: what a partner's integration
     team puts in its producer configuration, with the CA file handed over beside it."""
-    from shared.kafka.cluster import MECHANISM, SCRAM_LOGIN
+    from shared.kafka.cluster_node import MECHANISM, SCRAM_LOGIN
 
     password = cluster.credentials[principal]
     return "\n".join(

@@ -34,7 +34,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
-from shared.kafka.cluster import NODES, KafkaCluster
+from shared.kafka.cluster import KafkaCluster
+from shared.kafka.cluster_node import NODES
 
 PREFIX = "10.213"
 HOST_OCTET = 254

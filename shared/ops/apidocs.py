@@ -37,17 +37,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
-from pydantic import BaseModel, Field, create_model
 
 from shared import topics
-from shared.events import INBOUND_BODIES, OUTBOUND_BODIES, CloudEvent
-from shared.ops.apidocs_build import (
-    build,
+from shared.ops.apidocs_build import build
+from shared.ops.apidocs_schemas import (
+    RECEIVED_HEADERS_SCHEMA,
+    STRUCTURED_HEADERS_SCHEMA,
+    topic_schema,
 )
 from shared.ops.apidocs_sources import produced_topics
 
@@ -65,111 +66,8 @@ OPENAPI_DIR = REPO / "docs" / "openapi"
 DOC_SERVER = "production"
 
 
-# The offline build (apidocs_build) and the scan of the code for published topics
-# (apidocs_sources) are modules of their own; their names are re-exported here.
-
-
-# -- schemas --------------------------------------------------------------------------------
-
-
-class DeadLetterData(BaseModel):
-    """A message a service could not process (``shared.messaging.deadletter``): kept whole,
-    with the reason naming the field and the rule (never the value)."""
-
-    service: str = Field(description="the service that could not process it")
-    reason: str = Field(description="why, naming the field, e.g. data.person.nhs_number: ...")
-    topic: str
-    partition: int
-    offset: int
-    key: str | None
-    original: str = Field(description="base64 of the original bytes")
-    original_size: int
-    original_truncated: bool
-    dead_lettered_at: str = Field(description="RFC 3339 time")
-    headers: list[dict[str, str]] = Field(
-        description="the original record's Kafka headers, each {name, value} "
-        "(value_base64 when not UTF-8); binary-mode CloudEvents keep their ce_* attributes here"
-    )
-
-
-class DeadLetter(CloudEvent):
-    """A dead letter: a structured CloudEvent of type deadletter.recorded from
-    urn:carers:<service>, keyed by the original message's key."""
-
-    type: Literal["deadletter.recorded"]  # type: ignore[assignment]
-    data: DeadLetterData  # type: ignore[assignment]
-
-
-STRUCTURED_HEADERS_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "description": "Every record the services publish is a structured-mode CloudEvent.",
-    "properties": {
-        "content-type": {"type": "string", "const": "application/cloudevents+json"},
-    },
-    "required": ["content-type"],
-}
-RECEIVED_HEADERS_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "description": (
-        "CloudEvents Kafka protocol binding, either content mode. Structured: header "
-        "content-type application/cloudevents+json (or no CloudEvents headers at all) and the "
-        "whole event as the value. Binary: the attributes as ce_* headers (UTF-8), header "
-        "content-type application/json, and the value is the event's data. Both modes are "
-        "de-duplicated by (source, id) and meet the same rules."
-    ),
-    "properties": {
-        "content-type": {"type": "string"},
-        **{
-            f"ce_{name}": {"type": "string"}
-            for name in ("specversion", "id", "source", "type", "time", "subject", "traceparent")
-        },
-    },
-}
-
-
-def _document_content_modes(document: dict[str, Any]) -> None:
-    """Give each message its Kafka headers: what publishers send, what receivers read."""
-    messages = document.get("components", {}).get("messages", {})
-    for operation in document.get("operations", {}).values():
-        channel = document["channels"][_ref_name(operation["channel"])]
-        received = operation.get("action") == "receive"
-        for message_ref in channel["messages"].values():
-            message = messages[_ref_name(message_ref)]
-            message["contentType"] = "application/cloudevents+json"
-            message["headers"] = copy.deepcopy(
-                RECEIVED_HEADERS_SCHEMA if received else STRUCTURED_HEADERS_SCHEMA
-            )
-
-
-def _camel(topic: str) -> str:
-    return "".join(part.title() for part in topic.removeprefix("carers.").split(".")) + "Event"
-
-
-@cache
-def topic_schema(topic: str) -> type[BaseModel]:
-    """The message schema on a topic: a CloudEvent whose ``type`` and ``data`` are that
-    topic's event types and bodies (``shared.topics`` and ``shared.events``)."""
-    if topic == topics.DEADLETTER:
-        return DeadLetter
-    spec = next(s for s in topics.TOPICS if s.name == topic)
-    bodies = {**INBOUND_BODIES, **OUTBOUND_BODIES}
-    models = tuple(dict.fromkeys(bodies[t] for t in spec.event_types))
-    data_type: Any = models[0] if len(models) == 1 else _union(models)
-    type_literal: Any = Literal[spec.event_types]  # type: ignore[valid-type]
-    return create_model(  # type: ignore[no-any-return,call-overload]
-        _camel(topic),
-        __base__=CloudEvent,
-        __doc__=f"A CloudEvent on {topic} (contract sections 1-4b).",
-        type=(type_literal, ...),
-        data=(data_type, ...),
-    )
-
-
-def _union(models: tuple[type[BaseModel], ...]) -> Any:
-    result: Any = models[0]
-    for model in models[1:]:
-        result = result | model
-    return result
+# The offline build (apidocs_build), the message schemas (apidocs_schemas) and the scan of
+# the code for published topics (apidocs_sources) are modules of their own.
 
 
 # -- AsyncAPI -------------------------------------------------------------------------------
@@ -235,6 +133,20 @@ class Receiver:
 
     def receives(self, channel: str, topic: str) -> bool:
         return topic in self.topics and channel.startswith(self.name)
+
+
+def _document_content_modes(document: dict[str, Any]) -> None:
+    """Give each message its Kafka headers: what publishers send, what receivers read."""
+    messages = document.get("components", {}).get("messages", {})
+    for operation in document.get("operations", {}).values():
+        channel = document["channels"][_ref_name(operation["channel"])]
+        received = operation.get("action") == "receive"
+        for message_ref in channel["messages"].values():
+            message = messages[_ref_name(message_ref)]
+            message["contentType"] = "application/cloudevents+json"
+            message["headers"] = copy.deepcopy(
+                RECEIVED_HEADERS_SCHEMA if received else STRUCTURED_HEADERS_SCHEMA
+            )
 
 
 def _ref_name(ref: Mapping[str, str]) -> str:

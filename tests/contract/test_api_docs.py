@@ -17,7 +17,7 @@ import yaml
 
 from shared import topics
 from shared.messaging.deadletter import RawRecord, dead_letter_value
-from shared.ops import apidocs, apidocs_build, apidocs_sources
+from shared.ops import apidocs, apidocs_build, apidocs_schemas, apidocs_sources
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "docs" / "examples" / "cloudevent-carer-identified.json"
@@ -131,9 +131,9 @@ def test_the_contract_example_validates_against_the_documented_inbound_payload()
 def test_the_documented_dead_letter_has_exactly_the_fields_services_write() -> None:
     record = RawRecord(topics.INBOUND, 0, 7, b"key", b"not json")
     written = json.loads(dead_letter_value(record, "registry", "not JSON"))
-    assert set(written["data"]) == set(apidocs.DeadLetterData.model_fields)
-    assert set(written) <= set(apidocs.DeadLetter.model_fields)
-    apidocs.DeadLetter.model_validate(written)
+    assert set(written["data"]) == set(apidocs_schemas.DeadLetterData.model_fields)
+    assert set(written) <= set(apidocs_schemas.DeadLetter.model_fields)
+    apidocs_schemas.DeadLetter.model_validate(written)
 
 
 def test_publishing_topics_are_found_in_the_code() -> None:

@@ -9,7 +9,7 @@ second the partners send at (default 500); ``FAULT_SETTLE_SECONDS`` how long the
 take to settle after the last send (default 300); ``FAULT_SCENARIO_SECONDS`` the hard limit
 on one scenario, start to verdict (default 900); ``CARERS_FAULTS=1`` runs the suite even
 when not selected explicitly. At the defaults the eleven single-broker scenarios take about 11
-minutes on two quiet cores (up to 25 loaded), the four on the secured cluster about 6 more
+minutes on two quiet cores (up to 25 loaded), the five on the secured cluster about 8 more
 (the quorum-loss one 281 s on a heavily loaded machine); CI runs them as its second step
 (``.ci/run``).
 """

@@ -18,7 +18,8 @@ from typing import Any
 from shared import topics
 from shared.kafka import principals
 from shared.kafka.admin import ensure_topics
-from shared.kafka.cluster import MECHANISM, NODES, KafkaCluster
+from shared.kafka.cluster import KafkaCluster
+from shared.kafka.cluster_node import MECHANISM, NODES
 from shared.topics import TopicSpec
 from tests.faults.cluster import Infra
 

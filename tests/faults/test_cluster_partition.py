@@ -39,7 +39,7 @@ from kafka.errors import KafkaError
 from shared import topics
 from shared.kafka import principals
 from shared.kafka.admin import admin_client, ensure_topics
-from shared.kafka.cluster import NODES
+from shared.kafka.cluster_node import NODES
 from shared.kafka.netns import (
     NetnsCluster,
     Network,

@@ -24,7 +24,8 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
-from shared.kafka.cluster import NODES, KafkaCluster
+from shared.kafka.cluster import KafkaCluster
+from shared.kafka.cluster_node import NODES
 from tests.faults.test_cluster_leader_kill import (
     EVENTS,
     GP,

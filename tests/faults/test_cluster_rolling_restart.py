@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 
-from shared.kafka.cluster import NODES, KafkaCluster
+from shared.kafka.cluster import KafkaCluster
+from shared.kafka.cluster_node import NODES
 from tests.faults.test_cluster_leader_kill import cluster, registry, run_scenario
 
 __all__ = ["cluster", "registry"]  # the module fixtures: a cluster and a registry of our own
