@@ -23,8 +23,9 @@ from typing import Any
 import pytest
 
 from shared import topics
-from tests.faults.checks import VERDICTS, Verdict, settle, verify
+from tests.faults.checks import VERDICTS, Verdict, verify
 from tests.faults.cluster import Infra, Stack
+from tests.faults.readback import settle
 from tests.faults.workload import Carer, Outgoing, ResilientProducer, make_carers, phases
 
 log = logging.getLogger(__name__)

@@ -11,9 +11,10 @@ from kafka import KafkaConsumer, TopicPartition
 
 from shared.kafka.admin import admin_client
 from shared.topics import namespaced
-from tests.faults.checks import Verdict, provider_messages, settle, verify
+from tests.faults.checks import Verdict, verify
 from tests.faults.cluster import SERVICES, SESSION_TIMEOUT_MS, Infra, Stack
 from tests.faults.processes import OwnedProcess
+from tests.faults.readback import provider_messages, settle
 from tests.faults.scenario import (
     HARD_TIMEOUT,
     Run,
