@@ -349,3 +349,36 @@ def test_a_response_outside_the_window_is_refused_saying_when() -> None:
     assert str(early.value) == "This consultation opens on 8 June 2026."
     assert Response.submit(CONSULTATION, VALID, response_id="r", at=CLOSES).response_id == "r"
     assert datetime(2026, 7, 31, 22, 59, tzinfo=UTC) == CLOSES
+
+
+# --- edges found by the mutation run ---
+
+
+def test_a_date_with_its_own_zone_keeps_it_in_summer_too() -> None:
+    data = definition()
+    data["timezone"] = "UTC"
+    data["opens"] = "2026-06-01T12:00:00+01:00"
+    c = build_consultation(data, EQUALITY_SETS)
+    assert c.opens == datetime(2026, 6, 1, 11, 0, tzinfo=UTC)
+    assert c.closes == datetime(2026, 7, 31, 23, 59, tzinfo=UTC)
+
+
+def test_an_opening_date_that_is_not_iso_is_named() -> None:
+    data = definition()
+    data["opens"] = "soon"
+    assert refused(data) == "small.opens: 'soon' is not an ISO date and time"
+
+
+def test_a_consultation_without_a_respondent_type_question_records_none() -> None:
+    data = definition()
+    del data["sections"][1]
+    c = build_consultation(data, EQUALITY_SETS)
+    response = Response.submit(c, VALID, response_id="r", at=c.opens)
+    assert response.respondent_type is None
+
+
+def test_the_missing_interest_id_message_is_exact() -> None:
+    valid = ValidResponse("online", {"a": "Very well"}, {}, Involvement("Ann", None, "0116"))
+    with pytest.raises(ValueError) as caught:
+        Response.submit(CONSULTATION, valid, response_id="r", at=OPENS)
+    assert str(caught.value) == "interest_id: needed when the respondent asks to be involved"

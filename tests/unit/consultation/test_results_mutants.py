@@ -409,3 +409,77 @@ def test_the_report_counts_an_answer_once_per_confirmed_theme_sorted_by_count() 
     assert out["other"] == [
         {"id": "cost", "label": "Cost", "kind": "known", "count": 1, "percent": 0.0}
     ]
+
+
+# --- edges found by the mutation run ---
+
+
+def test_an_equality_question_answered_by_exactly_five_is_reported() -> None:
+    sex = R.equality_report(CONSULTATION, [{"sex": "Female"}] * 5)[0]
+    assert sex["answered"] == 5
+    assert sex["options"][0] == {
+        "option": "Female",
+        "count": 5,
+        "percent": 100.0,
+        "suppressed": False,
+    }
+
+
+def test_suppression_under_a_filter_honours_a_custom_threshold() -> None:
+    a = CONSULTATION.question("a")
+    assert a is not None
+    results = [R.tally_question(a, [{"a": "Very well"}] * 3 + [{"a": "Not at all"}] * 3)]
+    R.suppress_results(results, threshold=3)
+    assert [o["count"] for o in results[0]["options"]] == [3, 0, 3]
+
+
+def test_import_messages_are_exact() -> None:
+    with pytest.raises(ImportError_) as caught:
+        read_import(CONSULTATION, "")
+    assert str(caught.value) == "the file has no header row"
+    with pytest.raises(ImportError_) as caught:
+        read_import(CONSULTATION, "ID,Channel\n1,online\n")
+    assert str(caught.value) == "no column matches a question of this consultation"
+
+
+def test_citizen_space_date_columns_are_not_questions_and_a_bom_is_ignored() -> None:
+    text = "\ufeffStart date,Submitted at,How well does it fit?\n2026-06-09,2026-06-10,Very well\n"
+    [row] = read_import(CONSULTATION, text)
+    assert (row.raw["answers"], row.submitted) == ({"a": "Very well"}, None)
+
+
+def test_a_quoted_cell_that_is_not_a_formula_is_read_as_typed() -> None:
+    [row] = read_import(CONSULTATION, "a_why\n'quoted' answer\n")
+    assert row.raw["answers"] == {"a_why": "'quoted' answer"}
+
+
+def test_decision_messages_are_exact() -> None:
+    t = themes()
+    for call, message in [
+        (
+            lambda: decide(t, "cost", "rename", by="o", label=" "),
+            "label: enter the theme's new name",
+        ),
+        (
+            lambda: decide(t, "cost", "rename", by="o", label="L" * 121),
+            "label: must be 120 characters or fewer",
+        ),
+        (
+            lambda: decide(t, "cost", "merge", by="o", into="cost"),
+            "into: a theme cannot be merged into itself",
+        ),
+    ]:
+        with pytest.raises(IllegalDecision) as caught:
+            call()
+        assert str(caught.value) == message
+    with pytest.raises(KeyError) as missing:
+        decide(t, "nope", "confirm", by="o")
+    assert missing.value.args == ("nope",)
+
+
+def test_report_percentages_are_to_one_place_and_ties_sorted_by_label() -> None:
+    t = themes()
+    for key in ("cost", "respite"):
+        decide(t, key, "confirm", by="o")
+    out = report(t, [("x", "q", "respite"), ("y", "q", "cost")], {"q": 3})
+    assert [(r["label"], r["percent"]) for r in out["q"]] == [("Cost", 33.3), ("Respite", 33.3)]
