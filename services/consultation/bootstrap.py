@@ -19,7 +19,9 @@ from services.consultation.adapters.catalogue import (
     load_consultations,
     load_themes,
     shipped_classifier,
+    theme_model,
 )
+from services.consultation.adapters.theme_model import ThemeModel
 from services.consultation.domain.definition import Consultation
 from services.consultation.entrypoints import public, staff, themes
 from services.consultation.entrypoints.deps import Wiring, install
@@ -45,6 +47,11 @@ class ConsultationService:
 
     def unit_of_work(self) -> ConsultationUnitOfWork:
         return self.runtime.unit_of_work(ConsultationUnitOfWork)
+
+
+def sentence_model() -> ThemeModel:
+    """The sentence model themes are read with (the CLI's ``themes model`` prints it)."""
+    return theme_model()
 
 
 def catalogue(settings: ConsultationSettings) -> dict[str, Consultation]:

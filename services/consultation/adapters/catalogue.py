@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from services.consultation.adapters.theme_model import ThemeModel, choose
 from services.consultation.domain.definition import Consultation, build_consultation
 from services.consultation.domain.themes.catalogue import Theme, build_themes
 from services.consultation.domain.themes.classifier import Example, ThemeClassifier
@@ -63,16 +64,44 @@ def read_examples(path: Path) -> list[Example]:
 
 
 @lru_cache(maxsize=1)
-def static_encoder() -> StaticEncoder:
-    """The word-piece vectors distilled from all-MiniLM-L6-v2 (see ``bench/themes_minilm.py``)."""
+def _static_vectors() -> tuple[tuple[str, ...], np.ndarray]:
     with np.load(DATA / "minilm_static.npz") as stored:
         vectors = stored["vectors"].astype(np.float32) * stored["scale"][:, None]
-        vocab = str(stored["vocab"]).split("\n")
-    return StaticEncoder(vocab, vectors)
+        vocab = tuple(str(stored["vocab"]).split("\n"))
+    return vocab, vectors
+
+
+@lru_cache(maxsize=1)
+def static_encoder() -> StaticEncoder:
+    """The word-piece vectors distilled from all-MiniLM-L6-v2 (see ``bench/themes_minilm.py``)."""
+    return StaticEncoder(*_static_vectors())
+
+
+@lru_cache(maxsize=1)
+def theme_model() -> ThemeModel:
+    """The sentence model themes are read with: contextual if installed (see
+    :mod:`theme_model`), else the static vectors. Its vocabulary is the static vectors' one,
+    which is all-MiniLM-L6-v2's own."""
+    return choose(static_encoder(), _static_vectors()[0])
+
+
+def classifier_for(examples: list[Example]) -> ThemeClassifier:
+    """A classifier configured as the shipped one, trained on ``examples``."""
+    model = theme_model()
+    return ThemeClassifier(
+        load_themes(), encoder=model.encoder, semantic_share=model.semantic_share
+    ).fit(examples)
 
 
 def shipped_examples() -> list[Example]:
+    """The examples written for each theme (``theme_examples.jsonl``)."""
     return read_examples(DATA / "theme_examples.jsonl")
+
+
+def labelled_examples() -> list[Example]:
+    """The project's labelled answers (``labelled_answers.jsonl``): trained on by the shipped
+    classifier, and the folds of ``bench.themes``'s cross-validation."""
+    return read_examples(DATA / "labelled_answers.jsonl")
 
 
 def learned_path() -> Path:
@@ -141,8 +170,8 @@ class LearnedExamplesFile:
 
 @lru_cache(maxsize=1)
 def shipped_classifier() -> ThemeClassifier:
-    """The classifier trained on the shipped examples and the learned ones, each learned one
-    weighted ``OFFICER_WEIGHT`` times (once per process, in seconds)."""
-    return ThemeClassifier(load_themes(), encoder=static_encoder()).fit(
-        training_set(shipped_examples(), learned_examples())
+    """The classifier trained on the shipped examples, the labelled answers and the learned
+    ones, each learned one weighted ``OFFICER_WEIGHT`` times (once per process, in seconds)."""
+    return classifier_for(
+        training_set(shipped_examples() + labelled_examples(), learned_examples())
     )

@@ -8,10 +8,11 @@ embeddings (word + position + token type, LayerNorm), six BERT layers (12-head s
 with the padding masked out, GELU in its exact erf form), mean pooling over the real tokens,
 L2 normalisation: what sentence-transformers does for this model.
 
-``build(model_dir, target)`` refuses weights whose SHA-256 is not the published model's
-(revision 1110a243 of ``sentence-transformers/all-MiniLM-L6-v2``); ``quantise(...)`` makes the
-int8 copy with ONNX Runtime's dynamic quantisation. Run by hand (``python -m
-services.consultation.adapters.minilm_onnx MODEL_DIR OUT.onnx``) or by the benchmarks.
+Shipped: :mod:`theme_model` builds the graph on first use. ``build(model_dir, target)`` refuses
+weights whose SHA-256 is not the published model's (revision 1110a243 of ``sentence-
+transformers/all-MiniLM-L6-v2``); ``quantise(...)`` makes the int8 copy with ONNX Runtime's
+dynamic quantisation. Run by hand (``python -m services.consultation.adapters.minilm_onnx
+MODEL_DIR OUT.onnx``) or by the benchmarks.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -30,11 +32,15 @@ LAYERS, HEADS, WIDTH = 6, 12, 384
 OPSET = 17
 
 
+class NotPublishedWeights(ValueError):
+    """The weights' SHA-256 is not the published model's: never run them."""
+
+
 def load_safetensors(path: Path) -> dict[str, np.ndarray]:
     """The weights by name (``bert.`` prefix dropped), only if they are the published ones."""
     raw = path.read_bytes()
     if hashlib.sha256(raw).hexdigest() != PUBLISHED_SHA256:
-        raise SystemExit(f"{path}: not the published all-MiniLM-L6-v2 weights")
+        raise NotPublishedWeights(f"{path}: not the published all-MiniLM-L6-v2 weights")
     size = int.from_bytes(raw[:8], "little")
     header = json.loads(raw[8 : 8 + size])
     body = memoryview(raw)[8 + size :]
@@ -172,7 +178,8 @@ def build(model_dir: Path, target: Path) -> Path:
     model = graph(load_safetensors(model_dir / "model.safetensors"))
     onnx.checker.check_model(model)
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".partial")
+    # Two processes starting at once each write their own file; the rename is atomic.
+    partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
     onnx.save(model, partial)
     partial.replace(target)
     return target

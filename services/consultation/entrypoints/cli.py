@@ -11,6 +11,10 @@ of old (JSON lines ``{"text", "themes"}`` in ``CONSULTATION_THEMES_CORRECTIONS``
 learned examples (``CONSULTATION_THEMES_LEARNED``) that the classifier trains on next time it
 starts; it prints the counts as JSON.
 
+``python -m services.consultation themes model`` builds the contextual model's graph if it is
+not built yet (``scripts/bootstrap`` runs it) and prints which sentence model is in use, as
+JSON, with the reason when it is the static fallback.
+
 Both reach the classifier and the database through the composition root (``bootstrap``),
 never an adapter directly.
 
@@ -93,6 +97,20 @@ def theme_stream(
     return written
 
 
+def sentence_model() -> dict[str, object]:
+    """Which sentence model themes answers here, its graph built if it was not (bootstrap)."""
+    from services.consultation.bootstrap import sentence_model as chosen
+
+    model = chosen()
+    graph = getattr(model.encoder, "path", None)
+    return {
+        "model": model.name,
+        "semantic_share": model.semantic_share,
+        "graph": str(graph) if graph else None,
+        "why": model.why or None,
+    }
+
+
 def retrain() -> dict[str, int]:
     """Fold officers' corrections into the learned examples; a bad line of the old
     corrections file stops it, naming the line."""
@@ -137,7 +155,10 @@ def main(argv: list[str]) -> None:
     themes = commands.add_parser("themes", help="theme JSON lines from standard input")
     themes.add_argument("--explain", action="store_true", help="add the reasons for each theme")
     themes.add_argument(
-        "action", nargs="?", choices=["retrain"], help="retrain: fold officers' corrections in"
+        "action",
+        nargs="?",
+        choices=["retrain", "model"],
+        help="retrain: fold officers' corrections in; model: build and name the sentence model",
     )
     imports = commands.add_parser("import-csv", help="import a Citizen Space style CSV export")
     imports.add_argument("slug")
@@ -146,6 +167,9 @@ def main(argv: list[str]) -> None:
     args = parser.parse_args(argv)
     if args.command == "themes" and args.action == "retrain":
         print(json.dumps(retrain()))
+        return
+    if args.command == "themes" and args.action == "model":
+        print(json.dumps(sentence_model()))
         return
     if args.command == "themes":
         theme_stream(sys.stdin, sys.stdout, explain=args.explain)

@@ -1,9 +1,8 @@
 """The ONNX graph of all-MiniLM-L6-v2 computes what the numpy reference computes.
 
-Research route (docs/themes.md: measured, not shipped), so ``onnx`` and ``onnxruntime`` are not
-project dependencies and the test skips without them. Random weights of the model's shapes
-stand in for the 91 MB published ones: the graph, not the weights, is under test (the published
-vector is checked by hand, in the doc).
+The shipped theme model runs this graph (``adapters/theme_model.py``). Random weights of the
+model's shapes stand in for the 91 MB published ones: the graph, not the weights, is under test
+(the published vector is checked in ``test_theme_model.py`` and by hand, in the doc).
 """
 
 from __future__ import annotations
@@ -12,9 +11,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-pytest.importorskip("onnxruntime")
-pytest.importorskip("onnx")
 
 from bench.themes_minilm import MiniLM
 from services.consultation.adapters import minilm_onnx
@@ -90,5 +86,5 @@ def test_the_onnx_graph_matches_the_numpy_forward_pass_with_padding_masked(
 
 def test_weights_that_are_not_the_published_ones_are_refused(tmp_path: Path) -> None:
     (tmp_path / "model.safetensors").write_bytes(b"\x02\x00\x00\x00\x00\x00\x00\x00{}")
-    with pytest.raises(SystemExit, match="not the published"):
+    with pytest.raises(minilm_onnx.NotPublishedWeights, match="not the published"):
         minilm_onnx.build(tmp_path, tmp_path / "out.onnx")

@@ -31,7 +31,7 @@ LONDON = ZoneInfo("Europe/London")
 OPEN = datetime(2026, 6, 1, 12, 0, tzinfo=LONDON)
 SLUG = "draft-leicestershire-carers-strategy-2026"
 CONSULTATION: Consultation = load_consultations(DATA / "consultations")[SLUG]
-MURKY = "Things."
+MURKY = "It's hard sometimes, you know, with everything."
 CLEAR = "I am so lonely and isolated, I have no friends left and nobody to talk to."
 
 

@@ -6,10 +6,10 @@ One logistic regression per theme (one-vs-rest) over two kinds of feature:
 - per theme, how many of its cue phrases the answer uses, live or dismissed.
 
 With an encoder (:mod:`semantic`), a second regression per theme reads the answer's meaning
-vector, and the two probabilities are averaged: the words carry what the examples taught,
-the vectors carry synonyms no example used. Each answer gets a *confidence*, how far its
-least certain theme decision is from the threshold (1 = sure of all nine, 0 = a coin toss);
-answers under ``REVIEW_BELOW`` need a person.
+vector, and the two probabilities are blended (``semantic_share`` of the vectors' one): the
+words carry what the examples taught, the vectors carry synonyms no example used. Each answer
+gets a *confidence*, how far its least certain theme decision is from the threshold (1 = sure of
+all nine, 0 = a coin toss); answers under ``REVIEW_BELOW`` need a person.
 
 It is trained offline, in seconds, on labelled answers shipped in the repository; nothing is
 downloaded and no outside service is called. Every theme given to an answer comes with its
@@ -35,7 +35,7 @@ from services.consultation.domain.themes.features import (
     cue_matches,
     negation_marked,
 )
-from services.consultation.domain.themes.semantic import StaticEncoder
+from services.consultation.domain.themes.semantic import SentenceEncoder
 
 THRESHOLD = 0.5
 CUE_WEIGHT = 1.0
@@ -88,11 +88,15 @@ class ThemeClassifier:
         self,
         themes: tuple[Theme, ...],
         threshold: float = THRESHOLD,
-        encoder: StaticEncoder | None = None,
+        encoder: SentenceEncoder | None = None,
+        semantic_share: float = 0.5,
     ) -> None:
+        if not 0.0 <= semantic_share <= 1.0:
+            raise ValueError(f"semantic_share: {semantic_share} is not between 0 and 1")
         self.themes = themes
         self.threshold = threshold
         self.encoder = encoder
+        self.semantic_share = semantic_share
         self.semantic: dict[str, LogisticRegression | None] = {}
         self.vectoriser = TfidfVectorizer(
             ngram_range=(1, 2), min_df=1, sublinear_tf=True, token_pattern=r"\S+", max_df=0.5
@@ -142,7 +146,8 @@ class ThemeClassifier:
             column = np.zeros(len(texts)) if model is None else model.predict_proba(matrix)[:, 1]
             semantic = self.semantic.get(theme)
             if vectors is not None and semantic is not None:
-                column = (column + semantic.predict_proba(vectors)[:, 1]) / 2
+                share = self.semantic_share
+                column = (1 - share) * column + share * semantic.predict_proba(vectors)[:, 1]
             columns.append(column)
         return np.column_stack(columns)
 

@@ -13,12 +13,30 @@ Pure computation: the arrays are handed in (see ``adapters/catalogue.py``).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
 import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from services.consultation.domain.themes.features import clauses, is_dismissive
 from services.consultation.domain.themes.wordpiece import WordPiece, basic_words
+
+
+class SentenceEncoder(Protocol):
+    """Anything that turns answers into unit vectors, one row per answer, the same answer
+    always to the same row: the static vectors here, or the contextual model the
+    consultation's adapters run (``adapters/sentence_encoder.py``)."""
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def live_clauses(text: str) -> list[str]:
+    """The answer's clauses less those that name a theme only to set it aside ("money isn't
+    the problem"); all of them when every clause does. Averaged word vectors read "money" in
+    "money isn't the problem" as being about money."""
+    parts = clauses(text)
+    return [c for c in parts if not is_dismissive(c)] or parts
+
 
 _KEEP = frozenset({"not", "no", "never", "nobody", "alone", "help", "nothing", "cannot"})
 
@@ -36,9 +54,7 @@ class StaticEncoder:
 
     def _ids(self, text: str) -> list[int]:
         ids: list[int] = []
-        parts = clauses(text)
-        live = [c for c in parts if not is_dismissive(c)] or parts
-        for clause in live:
+        for clause in live_clauses(text):
             for word in basic_words(clause):
                 if word in self._skip or not any(ch.isalnum() for ch in word):
                     continue
