@@ -17,7 +17,7 @@ from tests.fixtures.browser import assert_accessible
 
 pytestmark = pytest.mark.kafka
 
-MURKY = "Things."
+MURKY = "It's hard sometimes, you know, with everything."
 CLEAR = "I can never get a GP appointment for myself, the surgery line is always engaged."
 
 

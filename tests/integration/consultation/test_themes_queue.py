@@ -19,7 +19,7 @@ from services.consultation.entrypoints import cli
 from shared.clock import VirtualClock
 from tests.integration.consultation.conftest import SLUG, token
 
-MURKY = "Things."
+MURKY = "It's hard sometimes, you know, with everything."
 
 
 @pytest.fixture(autouse=True)
