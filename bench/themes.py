@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import resource
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -195,6 +196,8 @@ def speed(n: int = 10_000) -> None:
         model.assign(batch[start : start + 256], explain=False)
     total = time.perf_counter() - started
     print(f"\ntheming {n} answers: {total:.1f} s including model load ({loaded:.1f} s)")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak resident memory of this process: {peak:.0f} MiB")
 
 
 def main(argv: list[str] | None = None) -> float:
