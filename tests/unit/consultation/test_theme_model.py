@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from services.consultation.adapters import catalogue, theme_model
@@ -106,3 +107,22 @@ def test_the_command_names_the_model_in_use(capsys: pytest.CaptureFixture[str]) 
     said = json.loads(capsys.readouterr().out)
     assert said["model"] == "contextual" and said["why"] is None
     assert said["semantic_share"] == 0.6 and Path(said["graph"]).exists()
+
+
+def test_the_share_decides_how_much_the_sentence_vectors_count() -> None:
+    """Share 0 is the words' model alone; share 1 the vectors' alone; between, the blend."""
+    from services.consultation.domain.themes.classifier import ThemeClassifier
+
+    themes, examples = catalogue.load_themes(), catalogue.shipped_examples()
+    encoder = catalogue.static_encoder()
+    texts = ["we r skint and shattered", "nobody at school knows i look after my mum"]
+
+    def probabilities(share: float) -> np.ndarray:
+        model = ThemeClassifier(themes, encoder=encoder, semantic_share=share)
+        return model.fit(examples).probabilities(texts)
+
+    words = ThemeClassifier(themes).fit(examples).probabilities(texts)
+    vectors_only, blended = probabilities(1.0), probabilities(0.6)
+    assert (probabilities(0.0) == words).all()
+    assert not (vectors_only == words).all()
+    assert abs(blended - (0.4 * words + 0.6 * vectors_only)).max() < 1e-6  # float32 vectors
